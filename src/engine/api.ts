@@ -1,0 +1,226 @@
+/**
+ * The one interface between the page and the engine worker (exposed with comlink).
+ *
+ * Everything that crosses it is plain, structured-cloneable data or a callback the page wraps in
+ * `Comlink.proxy`. The page never imports tfjs; the worker is the only place it runs.
+ */
+
+export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
+
+export interface BackendProbe {
+  name: BackendName;
+  /** Measured matMul throughput of the probe, GFLOP/s; null when the backend could not start. */
+  gflops: number | null;
+  note: string;
+}
+
+export interface BackendReport {
+  name: BackendName;
+  /** A sentence for the page: why this backend runs. */
+  reason: string;
+  forced: boolean;
+  probes: BackendProbe[];
+  /** wasm threads in use (1 when the page is not cross-origin isolated). */
+  threads: number;
+  crossOriginIsolated: boolean;
+  adapter: { vendor: string; architecture: string; isFallbackAdapter: boolean; maxBindingBytes: number } | null;
+}
+
+export interface EngineInit {
+  /** Force a backend (URL `?backend=`); it fails loudly when that backend is missing. */
+  backend: BackendName | null;
+  /** Base URL of the model host (Hugging Face layout `/<repo>/resolve/<rev>/<file>`). */
+  modelHost: string;
+}
+
+export interface ArchiveStats {
+  downloaded: number;
+  retweets: number;
+  short: number;
+  kept: number;
+}
+
+/** One person's archive as the page shows it (the tweets themselves stay in the worker). */
+export interface ArchiveSummary {
+  id: string;
+  fileName: string;
+  username: string;
+  displayName: string;
+  stats: ArchiveStats;
+  firstDate: string | null;
+  lastDate: string | null;
+  samples: string[];
+  filesRead: string[];
+}
+
+export interface TrainingDataInfo {
+  botName: string;
+  usernames: string[];
+  displayNames: string[];
+  chars: number;
+  level: 'refuse' | 'warn' | 'ok' | 'empty';
+  message: string;
+}
+
+export type ArchiveInput =
+  | { kind: 'file'; file: Blob; name: string }
+  | { kind: 'folder'; files: Array<{ path: string; file: Blob }> };
+
+export interface AddArchiveResult {
+  /** The archive added, or the one already there when the same archive was dropped twice. */
+  archive: ArchiveSummary;
+  duplicate: boolean;
+  data: TrainingDataInfo;
+}
+
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  total: number | null;
+  bytesPerSec: number;
+  etaSec: number | null;
+  fromCache: boolean;
+}
+
+export type ModelSource =
+  | { kind: 'hub'; repo: string; revision?: string }
+  | { kind: 'files'; files: Array<{ name: string; file: Blob }> }
+  | { kind: 'library'; id: string };
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  kind: 'base' | 'finetuned';
+  baseRepo: string;
+  params: number;
+  config: { nLayer: number; nHead: number; nEmbd: number; nPositions: number; vocabSize: number };
+  /** Zero when every file came from IndexedDB. */
+  networkBytes: number;
+  loadMs: number;
+  persisted: boolean;
+}
+
+export interface LibraryEntry {
+  id: string;
+  name: string;
+  kind: 'base' | 'finetuned';
+  baseRepo: string;
+  sizeBytes: number;
+  createdAt: string;
+  archiveSummary: string | null;
+  finalValLoss: number | null;
+}
+
+export interface StorageInfo {
+  persistent: boolean;
+  /** Why models are not kept (IndexedDB unavailable, storage full), or null. */
+  note: string | null;
+  usage: number | null;
+  quota: number | null;
+  persisted: boolean | null;
+}
+
+export interface TrainSettings {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  microBatch: number;
+  blockSize: number;
+  mode: 'auto' | 'full' | 'lora';
+  loraRank: number;
+  loraAlpha: number;
+  warmupFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  seed: number;
+  /** Stop after this many optimizer steps (0 = the whole schedule). */
+  maxSteps: number;
+  modelName: string;
+}
+
+export interface TrainProgress {
+  phase: 'preparing' | 'evaluating' | 'training' | 'paused' | 'checkpoint' | 'done' | 'cancelled';
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  valPerplexity: number | null;
+  valLossBefore: number | null;
+  tokensPerSec: number;
+  elapsedMs: number;
+  etaMs: number | null;
+  lr: number;
+  mode: 'full' | 'lora';
+  modeReason: string;
+  message: string;
+}
+
+export interface TrainResult {
+  modelId: string | null;
+  name: string;
+  steps: number;
+  valLossBefore: number;
+  valLossAfter: number;
+  cancelled: boolean;
+}
+
+export interface CheckpointInfo {
+  id: string;
+  name: string;
+  step: number;
+  totalSteps: number;
+  savedAt: string;
+  baseRepo: string;
+}
+
+export interface GenerateSettings {
+  prompt: string;
+  count: number;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface GenerateEvent {
+  index: number;
+  text: string;
+  done: boolean;
+}
+
+export interface Engine {
+  init(opts: EngineInit): Promise<BackendReport>;
+
+  addArchive(input: ArchiveInput): Promise<AddArchiveResult>;
+  removeArchive(id: string): Promise<TrainingDataInfo>;
+  renameArchive(id: string, username: string, displayName: string): Promise<TrainingDataInfo>;
+  forgetArchives(): Promise<TrainingDataInfo>;
+  listArchives(): Promise<ArchiveSummary[]>;
+  /** The merged bot's name and whether there is enough text; null with no archive. */
+  trainingData(): Promise<TrainingDataInfo | null>;
+
+  modelDownloadSize(repo: string, revision?: string): Promise<number | null>;
+  loadModel(source: ModelSource, onProgress: (p: FileProgress) => void): Promise<ModelInfo>;
+  currentModel(): Promise<ModelInfo | null>;
+  library(): Promise<LibraryEntry[]>;
+  storage(): Promise<StorageInfo>;
+  renameModel(id: string, name: string): Promise<void>;
+  deleteModel(id: string): Promise<void>;
+
+  defaultTrainSettings(): Promise<TrainSettings>;
+  train(settings: TrainSettings, onProgress: (p: TrainProgress) => void): Promise<TrainResult>;
+  pendingCheckpoint(): Promise<CheckpointInfo | null>;
+  resumeTraining(onProgress: (p: TrainProgress) => void): Promise<TrainResult>;
+  discardCheckpoint(): Promise<void>;
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+  cancel(): Promise<void>;
+
+  generate(settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<string[]>;
+  stopGenerating(): Promise<void>;
+
+  exportModel(id: string): Promise<{ fileName: string; bytes: Uint8Array }>;
+  importModelZip(file: Blob): Promise<LibraryEntry>;
+}

@@ -1,0 +1,137 @@
+/**
+ * Picks the fastest tfjs backend this device really has.
+ *
+ * Names lie: a software WebGPU adapter (SwiftShader, `isFallbackAdapter`) is ~30x slower than wasm
+ * on the same CPU, and WebGL on SwiftShader is slower still. So every candidate that starts runs
+ * the same short timed matMul, and the fastest wins. `?backend=` forces one and fails loudly when
+ * it is missing. Runs in the engine worker only.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendName, BackendProbe, BackendReport } from './api';
+
+const PROBE_N = 384;
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  isFallbackAdapter: boolean;
+  maxBindingBytes: number;
+}
+
+/** What `navigator.gpu` offers, without starting tfjs's webgpu backend. */
+export async function describeAdapter(): Promise<AdapterInfo | null> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    // Older Chromium exposes isFallbackAdapter on the adapter, newer on its info.
+    isFallbackAdapter: Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    maxBindingBytes: adapter.limits.maxStorageBufferBindingSize,
+  };
+}
+
+/** Measured matMul GFLOP/s of the active backend (warm-up excluded, data awaited). */
+export async function measureMatMul(n = PROBE_N, reps = 3): Promise<number> {
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+  try {
+    const warm = tf.matMul(a, b);
+    await warm.data();
+    warm.dispose();
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) {
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return (2 * n ** 3 * reps) / seconds / 1e9;
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+function configureWasm(wasmFiles: Record<string, string>): void {
+  setWasmPaths(wasmFiles);
+  // Threads need SharedArrayBuffer, which needs cross-origin isolation.
+  const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  setThreadsCount(isolated ? Math.max(1, Math.min(cores, 8)) : 1);
+}
+
+async function start(name: BackendName): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+async function probe(name: BackendName): Promise<BackendProbe> {
+  if (!(await start(name))) return { name, gflops: null, note: 'not available on this device' };
+  try {
+    const gflops = await measureMatMul();
+    return { name, gflops, note: `${gflops.toFixed(1)} GFLOP/s` };
+  } catch (err) {
+    return { name, gflops: null, note: `failed: ${(err as Error).message}` };
+  }
+}
+
+function threadsInUse(name: BackendName): number {
+  if (name !== 'wasm') return 1;
+  try {
+    return getThreadsCount();
+  } catch {
+    return 1;
+  }
+}
+
+export async function pickBackend(forced: BackendName | null, wasmFiles: Record<string, string>): Promise<BackendReport> {
+  configureWasm(wasmFiles);
+  const adapter = await describeAdapter().catch(() => null);
+  const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
+  const report = (name: BackendName, reason: string, probes: BackendProbe[]): BackendReport => ({
+    name,
+    reason,
+    forced: forced !== null,
+    probes,
+    threads: threadsInUse(name),
+    crossOriginIsolated: isolated,
+    adapter,
+  });
+
+  if (forced) {
+    if (forced === 'webgpu' && !adapter) {
+      throw new Error('WebGPU was requested (?backend=webgpu) but this browser gives no WebGPU adapter.');
+    }
+    if (!(await start(forced))) throw new Error(`The ${forced} backend was requested but could not start on this device.`);
+    return report(forced, `${forced} was chosen by the URL (?backend=${forced}).`, []);
+  }
+
+  // A hardware GPU adapter is the fastest by a wide margin; probing it would only cost start-up time.
+  if (adapter && !adapter.isFallbackAdapter && (await start('webgpu'))) {
+    return report('webgpu', `WebGPU on a hardware GPU (${adapter.vendor || 'unknown vendor'} ${adapter.architecture}).`, []);
+  }
+
+  const candidates: BackendName[] = ['wasm', 'webgl'];
+  if (adapter) candidates.push('webgpu');
+  const probes: BackendProbe[] = [];
+  for (const name of candidates) probes.push(await probe(name));
+  const ranked = probes.filter((p) => p.gflops !== null).sort((x, y) => (y.gflops ?? 0) - (x.gflops ?? 0));
+  const winner = ranked[0]?.name ?? 'cpu';
+  if (!(await start(winner))) throw new Error('No tfjs backend could start in this browser.');
+  const why = adapter
+    ? `the WebGPU adapter is a software one (${adapter.architecture || 'fallback'}), so each backend was timed`
+    : 'this browser gives no WebGPU adapter, so each backend was timed';
+  const figures = probes.map((p) => `${p.name} ${p.gflops === null ? 'n/a' : p.gflops.toFixed(1)}`).join(', ');
+  return report(winner, `${winner} is fastest here: ${why} (matMul GFLOP/s: ${figures}).`, probes);
+}

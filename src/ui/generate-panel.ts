@@ -1,0 +1,81 @@
+/** Step 4: generate tweets from a prompt, streamed token by token into tweet cards. */
+import * as Comlink from 'comlink';
+import type { GenerateEvent, GenerateSettings } from '../engine/api';
+import type { App } from './app';
+import { $, errorText, h, say } from './dom';
+
+export function mountGeneratePanel(app: App): void {
+  const genBtn = $<HTMLButtonElement>('generate-button');
+  const stopBtn = $<HTMLButtonElement>('stop-button');
+  const promptEl = $<HTMLInputElement>('prompt');
+  const message = $('generate-message');
+  const list = $('tweets');
+  const numberOf = (id: string) => Number($<HTMLInputElement>(id).value);
+
+  const readSettings = (): GenerateSettings => ({
+    prompt: promptEl.value,
+    count: Math.max(1, Math.min(20, Math.round(numberOf('gen-count')) || 1)),
+    maxNewTokens: Math.max(1, Math.round(numberOf('gen-max')) || 60),
+    temperature: Math.max(0, numberOf('gen-temperature')),
+    topK: Math.max(0, Math.round(numberOf('gen-topk'))),
+    topP: Math.min(1, Math.max(0, numberOf('gen-topp'))),
+    seed: Math.round(numberOf('gen-seed')) || 0,
+  });
+
+  const cards: HTMLElement[] = [];
+  const card = (index: number): HTMLElement => {
+    if (cards[index]) return cards[index];
+    const data = app.state.data;
+    const names = data?.displayNames.length ? data.displayNames.join(' & ') : (app.state.model?.name ?? 'GPT-2');
+    const handle = data?.botName ? `@${data.botName}` : '';
+    const text = h('div', { class: 'text streaming' });
+    const copy = h('button', { class: 'secondary' }, 'Copy');
+    copy.addEventListener('click', () => void navigator.clipboard?.writeText(text.textContent ?? ''));
+    const more = h('button', { class: 'secondary' }, 'More like this');
+    more.addEventListener('click', () => {
+      promptEl.value = (text.textContent ?? '').split(/\s+/).slice(0, 4).join(' ');
+      void run();
+    });
+    const el = h(
+      'article',
+      { class: 'tweet', 'data-index': String(index) },
+      h('div', { class: 'avatar' }, '🤖'),
+      h('div', {}, h('div', {}, h('span', { class: 'who' }, `${names} 🤖 AI Bot`), ' ', h('span', { class: 'handle' }, handle)), text, h('div', { class: 'actions' }, copy, more)),
+    );
+    cards[index] = el;
+    list.append(el);
+    return el;
+  };
+
+  const onEvent = (e: GenerateEvent) => {
+    const el = card(e.index).querySelector('.text') as HTMLElement;
+    el.textContent = e.text;
+    if (e.done) el.classList.remove('streaming');
+  };
+
+  const run = async () => {
+    const settings = readSettings();
+    cards.length = 0;
+    list.replaceChildren();
+    say(message, '');
+    app.state.generating = true;
+    sync();
+    try {
+      await app.engine.generate(settings, Comlink.proxy(onEvent));
+    } catch (err) {
+      say(message, `Generation stopped: ${errorText(err)}`, 'error');
+    }
+    for (const c of cards) c.querySelector('.text')?.classList.remove('streaming');
+    app.state.generating = false;
+    sync();
+  };
+
+  genBtn.addEventListener('click', () => void run());
+  stopBtn.addEventListener('click', () => void app.engine.stopGenerating());
+  const sync = () => {
+    genBtn.disabled = !app.state.model || app.state.generating || app.state.training;
+    stopBtn.hidden = !app.state.generating;
+  };
+  app.on('model', sync);
+  app.on('busy', sync);
+}

@@ -1,0 +1,81 @@
+/**
+ * The page: boots the engine worker, shows which backend runs and why, and mounts the panels.
+ * The UI thread never imports tfjs; everything heavy happens in the worker behind `Engine`.
+ */
+import './style.css';
+import type { BackendName } from '../engine/api';
+import { modelHostFor } from '../config';
+import { App } from './app';
+import { $, errorText, say } from './dom';
+import { createEngineClient, type EngineClient } from './engine-client';
+import { mountArchivePanel } from './archive-panel';
+import { mountModelPanel } from './model-panel';
+import { mountTrainPanel } from './train-panel';
+import { mountGeneratePanel } from './generate-panel';
+import { mountLibraryPanel } from './library-panel';
+
+const params = new URLSearchParams(location.search);
+const forced = params.get('backend') as BackendName | null;
+const modelHost = modelHostFor(location);
+$('hosts').textContent = new URL(modelHost).host + (new URL(modelHost).origin === location.origin ? ' (this site)' : '');
+
+const status = $('engine-status');
+const restartBtn = $<HTMLButtonElement>('restart-engine');
+const errorBox = $('engine-error');
+
+let client: EngineClient;
+const app = new App(() => client.engine);
+
+async function boot(): Promise<void> {
+  status.dataset.state = 'starting';
+  $('backend-name').textContent = 'Starting the engine…';
+  $('backend-reason').textContent = '';
+  try {
+    const report = await app.engine.init({ backend: forced, modelHost });
+    app.state.backend = report;
+    status.dataset.state = 'ready';
+    status.dataset.backend = report.name;
+    $('backend-name').textContent = `Running on ${report.name}${report.adapter?.isFallbackAdapter && report.name === 'webgpu' ? ' (software adapter)' : ''}.`;
+    const threads =
+      report.name === 'wasm'
+        ? report.crossOriginIsolated
+          ? ` wasm uses ${report.threads} threads.`
+          : ' wasm runs single-threaded: this host does not send the cross-origin isolation headers (see the README).'
+        : '';
+    $('backend-reason').textContent = report.reason + threads;
+    errorBox.hidden = true;
+    restartBtn.hidden = true;
+    app.emit('engine');
+  } catch (err) {
+    status.dataset.state = 'error';
+    $('backend-name').textContent = 'The engine could not start.';
+    say(errorBox, errorText(err), 'error');
+    restartBtn.hidden = false;
+  }
+}
+
+client = createEngineClient((err) => {
+  status.dataset.state = 'error';
+  $('backend-name').textContent = 'The engine stopped.';
+  say(errorBox, `${err.message}. Your archives and stored models are safe; start the engine again to continue (training resumes from its last checkpoint).`, 'error');
+  restartBtn.hidden = false;
+  app.state.training = app.state.generating = false;
+  app.state.model = null;
+  app.emit('busy');
+});
+
+restartBtn.addEventListener('click', () => {
+  client.restart();
+  void boot();
+});
+
+mountArchivePanel(app);
+const models = mountModelPanel(app);
+mountTrainPanel(app);
+mountGeneratePanel(app);
+mountLibraryPanel(app, models);
+
+// A hook for the fault-tolerance tests: kill the worker the way a crash would.
+(window as unknown as { tweetgpt: object }).tweetgpt = { killEngine: (why = 'terminated') => client.kill(why) };
+
+void boot();

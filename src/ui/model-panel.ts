@@ -1,0 +1,109 @@
+/** Step 2: pick a GPT-2 (hub repo or dropped files), show download size and per-file progress. */
+import * as Comlink from 'comlink';
+import type { FileProgress, ModelSource } from '../engine/api';
+import type { App } from './app';
+import { $, errorText, h, onDrop, say } from './dom';
+import { bytes, duration, int } from './format';
+
+export interface ModelPanel {
+  load(source: ModelSource, label: string): Promise<void>;
+}
+
+export function mountModelPanel(app: App): ModelPanel {
+  const select = $<HTMLSelectElement>('model-select');
+  const repoInput = $<HTMLInputElement>('model-repo');
+  const sizeEl = $('model-size');
+  const message = $('model-message');
+  const progressList = $('model-progress');
+
+  const chosenRepo = () => (select.value === 'custom' ? repoInput.value.trim() : select.value);
+
+  let sizeToken = 0;
+  const showSize = async () => {
+    const repo = chosenRepo();
+    const token = ++sizeToken;
+    if (!repo) return void (sizeEl.textContent = '');
+    sizeEl.textContent = `Checking the download size of ${repo}…`;
+    try {
+      const size = await app.engine.modelDownloadSize(repo);
+      if (token === sizeToken) sizeEl.textContent = size === null ? `${repo}: download size unknown` : `${repo}: ${bytes(size)} to download (nothing if already stored in this browser)`;
+    } catch (err) {
+      if (token === sizeToken) sizeEl.textContent = errorText(err);
+    }
+  };
+  select.addEventListener('change', () => {
+    repoInput.hidden = select.value !== 'custom';
+    void showSize();
+  });
+  repoInput.addEventListener('change', () => void showSize());
+
+  const bars = new Map<string, HTMLElement>();
+  const onProgress = (p: FileProgress) => {
+    let row = bars.get(p.file);
+    if (!row) {
+      row = h('div', { class: 'file', 'data-file': p.file }, h('span', {}, p.file), h('progress', { max: '1', value: '0' }), h('span', { class: 'muted' }));
+      bars.set(p.file, row);
+      progressList.append(row);
+    }
+    const bar = row.querySelector('progress') as HTMLProgressElement;
+    bar.value = p.total ? p.loaded / p.total : 0;
+    const text = row.lastElementChild as HTMLElement;
+    text.textContent = p.fromCache
+      ? `${bytes(p.loaded)} from this browser's storage`
+      : `${bytes(p.loaded)} / ${bytes(p.total)} · ${bytes(p.bytesPerSec)}/s · ETA ${duration(p.etaSec === null ? null : p.etaSec * 1000)}`;
+  };
+
+  const load = async (source: ModelSource, label: string) => {
+    bars.clear();
+    progressList.replaceChildren();
+    say(message, `Loading ${label}…`);
+    app.emit('busy');
+    try {
+      const info = await app.engine.loadModel(source, Comlink.proxy(onProgress));
+      app.state.model = info;
+      say(
+        message,
+        `${info.name} is ready (${int(info.params)} parameters, loaded in ${duration(info.loadMs)}${info.networkBytes === 0 ? ', nothing downloaded' : `, ${bytes(info.networkBytes)} downloaded`}).` +
+          (info.persisted ? '' : ' It is not stored in this browser, so it will be downloaded again next time.'),
+        'ok',
+      );
+    } catch (err) {
+      say(message, `Could not load ${label}: ${errorText(err)}`, 'error');
+    }
+    renderInfo(app);
+    app.emit('model');
+    app.emit('library');
+  };
+
+  $('load-model').addEventListener('click', () => {
+    const repo = chosenRepo();
+    if (!repo) return say(message, 'Type a Hugging Face repo name, like huggingtweets/dril.', 'error');
+    void load({ kind: 'hub', repo }, repo);
+  });
+  const filesInput = $<HTMLInputElement>('model-files');
+  filesInput.addEventListener('change', () => {
+    const files = Array.from(filesInput.files ?? []).map((file) => ({ name: file.name, file }));
+    filesInput.value = '';
+    if (files.length) void load({ kind: 'files', files }, 'the dropped model');
+  });
+  onDrop($('model-drop'), (items) => {
+    const files = items.map((it) => ({ name: it.path.split('/').pop() ?? it.file.name, file: it.file }));
+    if (files.length) void load({ kind: 'files', files }, 'the dropped model');
+  });
+  app.on('engine', () => {
+    void showSize();
+    void app.engine.currentModel().then((m) => {
+      app.state.model = m;
+      renderInfo(app);
+      app.emit('model');
+    });
+  });
+  return { load };
+}
+
+export function renderInfo(app: App): void {
+  const m = app.state.model;
+  $('model-info').textContent = m
+    ? `Current model: ${m.name} (${m.kind === 'finetuned' ? 'fine-tuned from ' + m.baseRepo : 'pretrained'}) — ${m.config.nLayer} layers, ${m.config.nEmbd} wide, ${int(m.params)} parameters.`
+    : 'No model loaded yet.';
+}

@@ -1,0 +1,159 @@
+/** Step 3: fine-tune with progress, ETA, a live loss plot, pause/resume/cancel and checkpoint resume. */
+import * as Comlink from 'comlink';
+import type { TrainProgress, TrainResult, TrainSettings } from '../engine/api';
+import type { App } from './app';
+import { $, errorText, h, say } from './dom';
+import { duration, num } from './format';
+import { LossPlot } from './loss-plot';
+
+type SettingKey = Exclude<keyof TrainSettings, 'mode' | 'modelName'>;
+const FIELDS: Array<[SettingKey, string, string]> = [
+  ['epochs', 'Epochs', '1'],
+  ['learningRate', 'Learning rate', 'any'],
+  ['batchSize', 'Batch (sequences per step)', '1'],
+  ['microBatch', 'Micro-batch (memory)', '1'],
+  ['blockSize', 'Block length (tokens)', '1'],
+  ['loraRank', 'LoRA rank', '1'],
+  ['loraAlpha', 'LoRA alpha', 'any'],
+  ['warmupFraction', 'Warm-up fraction', 'any'],
+  ['weightDecay', 'Weight decay', 'any'],
+  ['clipNorm', 'Gradient clip norm', 'any'],
+  ['seed', 'Seed', '1'],
+  ['maxSteps', 'Stop after steps (0 = all)', '1'],
+];
+
+export function mountTrainPanel(app: App): void {
+  const trainBtn = $<HTMLButtonElement>('train-button');
+  const pauseBtn = $<HTMLButtonElement>('pause-button');
+  const cancelBtn = $<HTMLButtonElement>('cancel-button');
+  const message = $('train-message');
+  const bar = $<HTMLProgressElement>('train-progress');
+  const plot = new LossPlot($('loss-plot'));
+  let settings: TrainSettings | null = null;
+  let paused = false;
+
+  const settingsEl = $('train-settings');
+  const modeSelect = h('select', { id: 'set-mode' }, h('option', { value: 'auto' }, 'auto'), h('option', { value: 'full' }, 'full fine-tuning'), h('option', { value: 'lora' }, 'LoRA'));
+  const nameInput = h('input', { id: 'set-modelName', type: 'text' });
+  settingsEl.append(h('label', {}, 'Mode', modeSelect), h('label', {}, 'Model name', nameInput));
+  const inputs = new Map<SettingKey, HTMLInputElement>();
+  for (const [key, label, step] of FIELDS) {
+    const input = h('input', { id: `set-${key}`, type: 'number', step });
+    inputs.set(key, input);
+    settingsEl.append(h('label', {}, label, input));
+  }
+
+  const fill = (s: TrainSettings) => {
+    settings = s;
+    for (const [key] of FIELDS) inputs.get(key)!.value = String(s[key]);
+    modeSelect.value = s.mode;
+    if (!nameInput.value || nameInput.dataset.auto === 'yes') {
+      nameInput.value = s.modelName;
+      nameInput.dataset.auto = 'yes';
+    }
+  };
+  nameInput.addEventListener('input', () => (nameInput.dataset.auto = 'no'));
+  const read = (): TrainSettings => {
+    const s = { ...(settings as TrainSettings) };
+    for (const [key] of FIELDS) {
+      const v = Number(inputs.get(key)!.value);
+      if (Number.isFinite(v)) s[key] = v;
+    }
+    s.mode = modeSelect.value as TrainSettings['mode'];
+    s.modelName = nameInput.value.trim() || s.modelName;
+    return s;
+  };
+
+  const stats = $('train-stats');
+  const show = (p: TrainProgress) => {
+    bar.value = p.totalSteps ? p.step / p.totalSteps : 0;
+    stats.replaceChildren(
+      ...([
+        ['Step', `${p.step} / ${p.totalSteps}`],
+        ['Epoch', String(p.epoch)],
+        ['Train loss', num(p.trainLoss)],
+        ['Validation loss', num(p.valLoss)],
+        ['Perplexity', num(p.valPerplexity, 1)],
+        ['Validation before', num(p.valLossBefore)],
+        ['Tokens/s', num(p.tokensPerSec, 0)],
+        ['Elapsed', duration(p.elapsedMs)],
+        ['ETA', duration(p.etaMs)],
+      ] as const).map(([k, v]) => h('div', { 'data-stat': k }, h('span', {}, k), v)),
+    );
+    $('train-mode').textContent = `${p.mode === 'lora' ? 'LoRA' : 'Full fine-tuning'}: ${p.modeReason}`;
+    if (p.phase === 'training' || p.phase === 'done') plot.add(p.step, p.trainLoss, p.valLoss);
+    else if (p.phase === 'evaluating' && p.valLoss !== null) plot.add(p.step, null, p.valLoss);
+    if (p.message) say(message, p.message, p.phase === 'done' ? 'ok' : 'info');
+  };
+
+  const run = async (start: () => Promise<TrainResult>) => {
+    app.state.training = true;
+    paused = false;
+    pauseBtn.textContent = 'Pause';
+    plot.reset();
+    sync();
+    try {
+      const res = await start();
+      say(
+        message,
+        res.cancelled
+          ? `Cancelled after ${res.steps} steps. The last checkpoint is kept: you can resume it.`
+          : `Done: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after. Saved as “${res.name}”.`,
+        res.cancelled ? 'warn' : 'ok',
+      );
+      if (!res.cancelled) app.state.model = await app.engine.currentModel();
+    } catch (err) {
+      say(message, `Training stopped: ${errorText(err)}`, 'error');
+    }
+    app.state.training = false;
+    sync();
+    app.emit('model');
+    app.emit('library');
+    await checkResume();
+  };
+
+  trainBtn.addEventListener('click', () => {
+    const s = read();
+    void run(() => app.engine.train(s, Comlink.proxy(show)));
+  });
+  pauseBtn.addEventListener('click', async () => {
+    paused = !paused;
+    pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    await (paused ? app.engine.pause() : app.engine.unpause());
+    say(message, paused ? 'Paused. The model stays in memory; resume when you like.' : 'Resumed.');
+  });
+  cancelBtn.addEventListener('click', () => void app.engine.cancel());
+
+  const banner = $('resume-banner');
+  const checkResume = async () => {
+    const ck = await app.engine.pendingCheckpoint().catch(() => null);
+    banner.hidden = !ck || app.state.training;
+    if (ck) $('resume-text').textContent = `Training of “${ck.name}” (${ck.baseRepo}) stopped at step ${ck.step} of ${ck.totalSteps} (checkpoint ${ck.savedAt.slice(0, 19).replace('T', ' ')}).`;
+  };
+  $('resume-button').addEventListener('click', () => {
+    banner.hidden = true;
+    void run(() => app.engine.resumeTraining(Comlink.proxy(show)));
+  });
+  $('discard-checkpoint').addEventListener('click', async () => {
+    await app.engine.discardCheckpoint();
+    await checkResume();
+  });
+
+  const sync = () => {
+    const ready = Boolean(app.state.model) && app.state.data?.level !== undefined && app.state.data.level !== 'refuse' && app.state.data.level !== 'empty';
+    trainBtn.disabled = !ready || app.state.training || app.state.generating;
+    trainBtn.title = !app.state.model ? 'Load a model first' : !ready ? 'Add an archive with enough tweets first' : '';
+    pauseBtn.hidden = cancelBtn.hidden = !app.state.training;
+  };
+  app.on('model', sync);
+  app.on('data', async () => {
+    sync();
+    if (app.state.data) fill({ ...(await app.engine.defaultTrainSettings()) });
+  });
+  app.on('busy', sync);
+  app.on('engine', async () => {
+    fill(await app.engine.defaultTrainSettings());
+    await checkResume();
+    sync();
+  });
+}
