@@ -28,6 +28,8 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     chunkSizeWarningLimit: 4096,
+    // Vite 8's default (oxc) minifier breaks a module of the worker bundle ("e is not defined" at start-up).
+    minify: 'esbuild',
   },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

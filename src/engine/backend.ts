@@ -12,6 +12,16 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendProbe, BackendReport } from './api';
+// The site serves tfjs-backend-wasm's binaries itself (never a CDN): vite emits them as assets.
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+const WASM_FILES = {
+  'tfjs-backend-wasm.wasm': new URL(wasmPlain, import.meta.url).href,
+  'tfjs-backend-wasm-simd.wasm': new URL(wasmSimd, import.meta.url).href,
+  'tfjs-backend-wasm-threaded-simd.wasm': new URL(wasmThreaded, import.meta.url).href,
+};
 
 const PROBE_N = 384;
 
@@ -28,12 +38,13 @@ export async function describeAdapter(): Promise<AdapterInfo | null> {
   if (!gpu) return null;
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
-  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  // `adapter.info` is newer than the @webgpu/types tfjs pins; older Chromium has isFallbackAdapter on the adapter.
+  const extra = adapter as unknown as { info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
+  const info = extra.info ?? {};
   return {
     vendor: info.vendor ?? '',
     architecture: info.architecture ?? '',
-    // Older Chromium exposes isFallbackAdapter on the adapter, newer on its info.
-    isFallbackAdapter: Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    isFallbackAdapter: Boolean(extra.isFallbackAdapter ?? info.isFallbackAdapter),
     maxBindingBytes: adapter.limits.maxStorageBufferBindingSize,
   };
 }
@@ -60,8 +71,8 @@ export async function measureMatMul(n = PROBE_N, reps = 3): Promise<number> {
   }
 }
 
-function configureWasm(wasmFiles: Record<string, string>): void {
-  setWasmPaths(wasmFiles);
+function configureWasm(): void {
+  setWasmPaths(WASM_FILES);
   // Threads need SharedArrayBuffer, which needs cross-origin isolation.
   const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
@@ -95,8 +106,8 @@ function threadsInUse(name: BackendName): number {
   }
 }
 
-export async function pickBackend(forced: BackendName | null, wasmFiles: Record<string, string>): Promise<BackendReport> {
-  configureWasm(wasmFiles);
+export async function pickBackend(forced: BackendName | null): Promise<BackendReport> {
+  configureWasm();
   const adapter = await describeAdapter().catch(() => null);
   const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
   const report = (name: BackendName, reason: string, probes: BackendProbe[]): BackendReport => ({

@@ -36,7 +36,7 @@ export function createEngineClient(onDeath: (err: EngineDiedError) => void): Eng
     died.catch(() => {});
     worker.addEventListener('error', (ev) => {
       ev.preventDefault();
-      die(ev.message || 'the worker crashed');
+      die(ev.message ? `${ev.message}${ev.filename ? ` (${ev.filename.split('/').pop()}:${ev.lineno})` : ''}` : 'the worker crashed');
     });
     const raw = Comlink.wrap<Engine>(worker);
     // Every call races against the worker's death, so a killed worker never leaves the page waiting forever.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs, builds and serves the page on http://127.0.0.1:4173 with the cross-origin isolation
+# headers (wasm threads). Set PORT to change the port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run build
+exec npx vite preview --host 127.0.0.1 --port "${PORT:-4173}" --strictPort

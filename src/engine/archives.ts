@@ -1,0 +1,103 @@
+/**
+ * The archives the person dropped in this session: parsed in the worker, de-duplicated by
+ * identity, merged into one bot's training texts. Only the cleaned kept tweets and the summary
+ * ever leave this module (to the page, and to storage when kept).
+ */
+import { checkTrainingText, mergeArchives, readArchive, readArchiveFolder, type ParsedArchive } from '../archive/index';
+import type { ArchiveInput, ArchiveSummary, TrainingDataInfo } from './api';
+
+export interface StoredArchive {
+  summary: ArchiveSummary;
+  tweets: string[];
+}
+
+export class ArchiveSet {
+  private readonly items: StoredArchive[] = [];
+
+  /** Parses an input; returns the archive and whether it was already here (counted once). */
+  async add(input: ArchiveInput): Promise<{ item: StoredArchive; duplicate: boolean }> {
+    const parsed = input.kind === 'file' ? await readArchive(input.file) : await readArchiveFolder(input.files);
+    const fileName = input.kind === 'file' ? input.name : (input.files[0]?.path.split('/')[0] ?? 'folder');
+    const existing = this.items.find((a) => a.summary.id === parsed.identity);
+    if (existing) return { item: existing, duplicate: true };
+    const item = { summary: summarize(parsed, fileName), tweets: parsed.tweets };
+    this.items.push(item);
+    return { item, duplicate: false };
+  }
+
+  restore(items: StoredArchive[]): void {
+    this.items.splice(0, this.items.length, ...items);
+  }
+
+  remove(id: string): void {
+    const i = this.items.findIndex((a) => a.summary.id === id);
+    if (i >= 0) this.items.splice(i, 1);
+  }
+
+  rename(id: string, username: string, displayName: string): void {
+    const item = this.items.find((a) => a.summary.id === id);
+    if (item) item.summary = { ...item.summary, username, displayName };
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  get all(): StoredArchive[] {
+    return [...this.items];
+  }
+
+  summaries(): ArchiveSummary[] {
+    return this.items.map((a) => a.summary);
+  }
+
+  /** The merged, balanced training texts (huggingtweets' balancing) and the bot's name. */
+  merged(): { botName: string; usernames: string[]; displayNames: string[]; texts: string[] } {
+    return mergeArchives(this.items.map((a) => ({ ...toParsed(a) })));
+  }
+
+  info(): TrainingDataInfo | null {
+    if (this.items.length === 0) return null;
+    const m = this.merged();
+    if (m.texts.length === 0) {
+      return { botName: m.botName, usernames: m.usernames, displayNames: m.displayNames, chars: 0, level: 'empty', message: 'Nothing to learn from: every tweet is a retweet or too short.' };
+    }
+    const check = checkTrainingText(m.texts);
+    return { botName: m.botName, usernames: m.usernames, displayNames: m.displayNames, chars: check.chars, level: check.level, message: check.message };
+  }
+
+  /** One line for the model library and the card: who the bot was trained on. */
+  describe(): string {
+    return this.items.map((a) => `@${a.summary.username || a.summary.fileName}: ${a.summary.stats.kept} tweets kept of ${a.summary.stats.downloaded}`).join('; ');
+  }
+}
+
+function summarize(p: ParsedArchive, fileName: string): ArchiveSummary {
+  return {
+    id: p.identity,
+    fileName,
+    username: p.username,
+    displayName: p.displayName,
+    stats: { ...p.stats },
+    firstDate: p.firstDate,
+    lastDate: p.lastDate,
+    samples: p.samples,
+    filesRead: p.filesRead,
+  };
+}
+
+function toParsed(a: StoredArchive): ParsedArchive {
+  const s = a.summary;
+  return {
+    username: s.username,
+    displayName: s.displayName,
+    accountId: '',
+    identity: s.id,
+    stats: s.stats,
+    tweets: a.tweets,
+    firstDate: s.firstDate,
+    lastDate: s.lastDate,
+    samples: s.samples,
+    filesRead: s.filesRead,
+  };
+}
