@@ -305,7 +305,9 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x2e: // STOP
         return pop();
       default:
-        fail('unsupported opcode');
+        throw new Error(
+          `pickle: unsupported opcode ${describeByte(op)} at byte ${opStart} (only the binary protocols torch.save writes are read)`,
+        );
     }
   }
   throw new Error(`pickle: truncated: ended after ${bytes.length} bytes without STOP`);
