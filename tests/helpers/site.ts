@@ -62,6 +62,7 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
   const isolation = opts.isolation ?? true;
   const requests: LoggedRequest[] = [];
   const breaks = new Map<string, number>();
+  const siteHeaders = readHeadersFile(join(root, '_headers'));
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -69,10 +70,8 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       requests.push({ method: req.method ?? 'GET', path: url.pathname, host: req.headers.host ?? '', range: req.headers.range ?? null, body: Buffer.concat(chunks) });
-      if (isolation) {
-        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      }
+      // The built site's `_headers` (CSP, COOP/COEP), as a static host that reads that file sends them.
+      for (const [k, v] of siteHeaders) if (isolation || !k.startsWith('Cross-Origin')) res.setHeader(k, v);
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
       if (url.pathname.startsWith('/hf/')) return serveModel(req, res, decodeURIComponent(url.pathname.slice(4)));
       return serveStatic(res, url.pathname);
@@ -135,6 +134,18 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
         server.close(() => r());
       }),
   };
+}
+
+/** The `/*` block of a Netlify-style `_headers` file. */
+function readHeadersFile(path: string): Array<[string, string]> {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => /^\s+\S+:/.test(l))
+    .map((l) => {
+      const i = l.indexOf(':');
+      return [l.slice(0, i).trim(), l.slice(i + 1).trim()] as [string, string];
+    });
 }
 
 function send(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
