@@ -1,0 +1,561 @@
+/**
+ * Everything tweetgpt keeps between visits, in one IndexedDB database (`tweetgpt`):
+ *
+ *   files        [repo, revision, file] -> the bytes of one model file, with size and sha256
+ *   partials     [repo, revision, file, offset] -> chunks of a download in progress (for resume)
+ *   models       id -> the model library: base models and fine-tuned ones
+ *   checkpoints  id -> training state (tensors by name) to resume a run
+ *   archives     id -> the cleaned tweets and summary a person chose to keep
+ *
+ * A model is listed only once all its files are stored: files are written first, then the
+ * record, marked complete, in its own transaction; a failure between the two leaves no record.
+ * When IndexedDB is missing or refuses to open, `openStore` hands back a MemoryStore with the same
+ * interface, `persistent: false` and the reason, so the app still works for the session.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { StorageFullError, isQuotaError } from './errors';
+
+export const DB_NAME = 'tweetgpt';
+const DB_VERSION = 1;
+
+export interface StoredFile {
+  repo: string;
+  revision: string;
+  file: string;
+  bytes: Uint8Array;
+  size: number;
+  /** lowercase hex SHA-256 of bytes */
+  sha256: string;
+  storedAt: number;
+}
+
+export interface PartialChunk {
+  repo: string;
+  revision: string;
+  file: string;
+  offset: number;
+  bytes: Uint8Array;
+  /** the ETag of the response these bytes came from, to check a resume continues the same file */
+  etag: string | null;
+  total: number | null;
+}
+
+export interface PartialDownload {
+  chunks: Uint8Array[];
+  /** bytes held, contiguous from 0 */
+  loaded: number;
+  etag: string | null;
+  total: number | null;
+}
+
+export type ModelKind = 'base' | 'finetuned';
+
+export interface ModelRecord {
+  id: string;
+  name: string;
+  kind: ModelKind;
+  /** the hub repo the weights started from (the base itself for kind 'base') */
+  baseRepo: string;
+  revision: string;
+  /** the repo key its files are stored under in `files`: baseRepo for a base, `local/<id>` for a fine-tune */
+  fileRepo: string;
+  files: string[];
+  sizeBytes: number;
+  createdAt: number;
+  complete: boolean;
+  archiveSummary?: unknown;
+  finalValLoss?: number;
+  trainingSettings?: unknown;
+  losses?: unknown;
+}
+
+/** What a caller gives putModel; the store fills in the rest. */
+export type ModelInput = Omit<ModelRecord, 'complete' | 'sizeBytes' | 'createdAt' | 'fileRepo'> & {
+  fileRepo?: string;
+  sizeBytes?: number;
+  createdAt?: number;
+};
+
+export interface CheckpointRecord {
+  id: string;
+  meta: unknown;
+  tensors: Record<string, Float32Array>;
+  savedAt: number;
+}
+
+export interface ArchiveRecord {
+  id: string;
+  label?: string;
+  summary: unknown;
+  tweets: unknown[];
+  savedAt: number;
+}
+
+export interface StorageEstimate {
+  usage: number;
+  quota: number | null;
+  /** 'browser': navigator.storage.estimate(); 'store': the bytes this store holds, counted by it */
+  source: 'browser' | 'store';
+}
+
+export interface Store {
+  /** false for the in-memory fallback: nothing survives the page */
+  readonly persistent: boolean;
+  /** why the store is not persistent, in words */
+  readonly reason?: string;
+
+  putFile(repo: string, revision: string, file: string, bytes: Uint8Array): Promise<{ size: number; sha256: string }>;
+  getFile(repo: string, revision: string, file: string): Promise<StoredFile | undefined>;
+  hasFiles(repo: string, revision: string, names: string[]): Promise<boolean>;
+  /** Delete the named files, or every file of repo@revision when no names are given. */
+  deleteFiles(repo: string, revision: string, names?: string[]): Promise<void>;
+
+  putPartialChunk(chunk: PartialChunk): Promise<void>;
+  getPartial(repo: string, revision: string, file: string): Promise<PartialDownload | undefined>;
+  clearPartial(repo: string, revision: string, file: string): Promise<void>;
+
+  /** Store `files` (if given) under the model's fileRepo, then the record as complete. */
+  putModel(model: ModelInput, files?: Record<string, Uint8Array>): Promise<ModelRecord>;
+  getModel(id: string): Promise<ModelRecord | undefined>;
+  /** complete models only, newest first */
+  listModels(): Promise<ModelRecord[]>;
+  getModelFiles(id: string): Promise<Record<string, Uint8Array>>;
+  renameModel(id: string, name: string): Promise<void>;
+  /** Remove the record and its files (and any partial downloads of them). */
+  deleteModel(id: string): Promise<void>;
+
+  putCheckpoint(id: string, meta: unknown, tensors: Record<string, Float32Array>): Promise<void>;
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined>;
+  deleteCheckpoint(id: string): Promise<void>;
+
+  putArchive(archive: Omit<ArchiveRecord, 'savedAt'> & { savedAt?: number }): Promise<void>;
+  getArchives(): Promise<ArchiveRecord[]>;
+  /** Delete one kept archive, or all of them when no id is given. */
+  deleteArchives(id?: string): Promise<void>;
+
+  estimate(): Promise<StorageEstimate>;
+  /** Ask the browser not to evict this origin's data; false where unsupported (e.g. in a worker). */
+  persist(): Promise<boolean>;
+  close(): void;
+}
+
+/** The id of a downloaded base model. */
+export function baseModelId(repo: string, revision: string): string {
+  return `${repo}@${revision}`;
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// ---- storage backends ---------------------------------------------------------------------------
+
+type StoreName = 'files' | 'partials' | 'models' | 'checkpoints' | 'archives';
+type Key = string | Array<string | number>;
+
+/** The few primitives the store logic needs; one IndexedDB version, one in-memory. */
+interface Backend {
+  get<T>(store: StoreName, key: Key): Promise<T | undefined>;
+  has(store: StoreName, key: Key): Promise<boolean>;
+  /** Resolves once the write is committed (an IndexedDB quota failure shows up at commit). */
+  put(store: StoreName, value: object): Promise<void>;
+  delete(store: StoreName, key: Key): Promise<void>;
+  /** values whose array key starts with `prefix` (all values without one), in key order */
+  getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]>;
+  deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void>;
+  clear(store: StoreName): Promise<void>;
+  close(): void;
+}
+
+interface TweetgptSchema extends DBSchema {
+  files: { key: [string, string, string]; value: StoredFile };
+  partials: { key: [string, string, string, number]; value: PartialChunk };
+  models: { key: string; value: ModelRecord };
+  checkpoints: { key: string; value: CheckpointRecord };
+  archives: { key: string; value: ArchiveRecord };
+}
+
+/** Arrays sort after every string and number in IndexedDB, so [...prefix, []] bounds a prefix. */
+function prefixRange(prefix: Array<string | number>): IDBKeyRange {
+  return IDBKeyRange.bound(prefix, [...prefix, []]);
+}
+
+class IdbBackend implements Backend {
+  // idb's per-store typing does not help generic code over store names; the schema above is the contract.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(private readonly db: IDBPDatabase<any>) {}
+
+  get<T>(store: StoreName, key: Key): Promise<T | undefined> {
+    return this.db.get(store, key) as Promise<T | undefined>;
+  }
+  async has(store: StoreName, key: Key): Promise<boolean> {
+    return (await this.db.getKey(store, key)) !== undefined;
+  }
+  async put(store: StoreName, value: object): Promise<void> {
+    const tx = this.db.transaction(store, 'readwrite');
+    await Promise.all([tx.store.put(value), tx.done]);
+  }
+  async delete(store: StoreName, key: Key): Promise<void> {
+    const tx = this.db.transaction(store, 'readwrite');
+    await Promise.all([tx.store.delete(key), tx.done]);
+  }
+  getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
+    return this.db.getAll(store, prefix ? prefixRange(prefix) : undefined) as Promise<T[]>;
+  }
+  async deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void> {
+    const tx = this.db.transaction(store, 'readwrite');
+    await Promise.all([tx.store.delete(prefixRange(prefix)), tx.done]);
+  }
+  async clear(store: StoreName): Promise<void> {
+    const tx = this.db.transaction(store, 'readwrite');
+    await Promise.all([tx.store.clear(), tx.done]);
+  }
+  close(): void {
+    this.db.close();
+  }
+}
+
+const KEY_PATHS: Record<StoreName, string[]> = {
+  files: ['repo', 'revision', 'file'],
+  partials: ['repo', 'revision', 'file', 'offset'],
+  models: ['id'],
+  checkpoints: ['id'],
+  archives: ['id'],
+};
+
+function compareKeys(a: Key, b: Key): number {
+  const xs = Array.isArray(a) ? a : [a];
+  const ys = Array.isArray(b) ? b : [b];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const x = xs[i];
+    const y = ys[i];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'string') return -1; // numbers sort before strings, as in IndexedDB
+    if (typeof x === 'string' && typeof y === 'number') return 1;
+    return x < y ? -1 : 1;
+  }
+  return xs.length - ys.length;
+}
+
+/** Values are structured-cloned in and out, as IndexedDB does, so callers cannot alias stored data. */
+class MemoryBackend implements Backend {
+  private readonly stores = new Map<StoreName, Map<string, { key: Key; value: object }>>();
+
+  private table(store: StoreName) {
+    let t = this.stores.get(store);
+    if (!t) this.stores.set(store, (t = new Map()));
+    return t;
+  }
+  private keyOf(store: StoreName, value: object): Key {
+    const path = KEY_PATHS[store];
+    const parts = path.map((p) => (value as Record<string, string | number>)[p]);
+    return path.length === 1 ? (parts[0] as string) : parts;
+  }
+  async get<T>(store: StoreName, key: Key): Promise<T | undefined> {
+    const row = this.table(store).get(JSON.stringify(key));
+    return row ? (structuredClone(row.value) as T) : undefined;
+  }
+  async has(store: StoreName, key: Key): Promise<boolean> {
+    return this.table(store).has(JSON.stringify(key));
+  }
+  async put(store: StoreName, value: object): Promise<void> {
+    const key = this.keyOf(store, value);
+    this.table(store).set(JSON.stringify(key), { key, value: structuredClone(value) });
+  }
+  async delete(store: StoreName, key: Key): Promise<void> {
+    this.table(store).delete(JSON.stringify(key));
+  }
+  private matching(store: StoreName, prefix?: Array<string | number>) {
+    return [...this.table(store).values()]
+      .filter((row) => !prefix || (Array.isArray(row.key) && prefix.every((p, i) => row.key[i] === p)))
+      .sort((a, b) => compareKeys(a.key, b.key));
+  }
+  async getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
+    return this.matching(store, prefix).map((row) => structuredClone(row.value) as T);
+  }
+  async deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void> {
+    for (const row of this.matching(store, prefix)) this.table(store).delete(JSON.stringify(row.key));
+  }
+  async clear(store: StoreName): Promise<void> {
+    this.table(store).clear();
+  }
+  close(): void {}
+}
+
+// ---- the store ----------------------------------------------------------------------------------
+
+/** A tight copy when `bytes` views part of a larger buffer: structured clone would store the whole buffer. */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+function ownTensor(t: Float32Array): Float32Array {
+  return t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice();
+}
+
+abstract class BackedStore implements Store {
+  protected constructor(
+    private readonly backend: Backend,
+    readonly persistent: boolean,
+    readonly reason?: string,
+  ) {}
+
+  /** A write; quota failures become StorageFullError naming what could not be kept. */
+  private async write(store: StoreName, value: object, what: string): Promise<void> {
+    try {
+      await this.backend.put(store, value);
+    } catch (err) {
+      if (isQuotaError(err)) throw new StorageFullError(what, { cause: err });
+      throw err;
+    }
+  }
+
+  async putFile(repo: string, revision: string, file: string, bytes: Uint8Array) {
+    const own = ownBytes(bytes);
+    const sha256 = await sha256Hex(own);
+    const record: StoredFile = { repo, revision, file, bytes: own, size: own.byteLength, sha256, storedAt: Date.now() };
+    await this.write('files', record, `${repo}/${file}`);
+    return { size: own.byteLength, sha256 };
+  }
+
+  getFile(repo: string, revision: string, file: string) {
+    return this.backend.get<StoredFile>('files', [repo, revision, file]);
+  }
+
+  async hasFiles(repo: string, revision: string, names: string[]) {
+    const present = await Promise.all(names.map((n) => this.backend.has('files', [repo, revision, n])));
+    return present.every(Boolean);
+  }
+
+  async deleteFiles(repo: string, revision: string, names?: string[]) {
+    if (!names) {
+      await this.backend.deletePrefix('files', [repo, revision]);
+      await this.backend.deletePrefix('partials', [repo, revision]);
+      return;
+    }
+    for (const n of names) {
+      await this.backend.delete('files', [repo, revision, n]);
+      await this.backend.deletePrefix('partials', [repo, revision, n]);
+    }
+  }
+
+  async putPartialChunk(chunk: PartialChunk) {
+    await this.write('partials', { ...chunk, bytes: ownBytes(chunk.bytes) }, `the partial download of ${chunk.file}`);
+  }
+
+  async getPartial(repo: string, revision: string, file: string): Promise<PartialDownload | undefined> {
+    const rows = await this.backend.getAll<PartialChunk>('partials', [repo, revision, file]);
+    if (rows.length === 0) return undefined;
+    // Only a run of chunks contiguous from byte 0 is usable; anything after a gap is dropped.
+    const chunks: Uint8Array[] = [];
+    let loaded = 0;
+    for (const row of rows.sort((a, b) => a.offset - b.offset)) {
+      if (row.offset !== loaded || (rows[0].etag ?? null) !== (row.etag ?? null)) break;
+      chunks.push(row.bytes);
+      loaded += row.bytes.byteLength;
+    }
+    if (loaded === 0) return undefined;
+    return { chunks, loaded, etag: rows[0].etag, total: rows[0].total };
+  }
+
+  clearPartial(repo: string, revision: string, file: string) {
+    return this.backend.deletePrefix('partials', [repo, revision, file]);
+  }
+
+  async putModel(model: ModelInput, files: Record<string, Uint8Array> = {}): Promise<ModelRecord> {
+    const fileRepo = model.fileRepo ?? (model.kind === 'base' ? model.baseRepo : `local/${model.id}`);
+    const written: string[] = [];
+    try {
+      let sizeBytes = 0;
+      for (const [name, bytes] of Object.entries(files)) {
+        const { size } = await this.putFile(fileRepo, model.revision, name, bytes);
+        written.push(name);
+        if (model.files.includes(name)) sizeBytes += size;
+      }
+      const others = model.files.filter((n) => !(n in files));
+      if (!(await this.hasFiles(fileRepo, model.revision, others))) {
+        throw new Error(`Cannot list model "${model.name}": some of its files are not stored (${others.join(', ')}).`);
+      }
+      if (model.sizeBytes !== undefined) sizeBytes = model.sizeBytes;
+      else for (const n of others) sizeBytes += (await this.getFile(fileRepo, model.revision, n))?.size ?? 0;
+
+      const record: ModelRecord = {
+        ...model,
+        fileRepo,
+        sizeBytes,
+        createdAt: model.createdAt ?? Date.now(),
+        complete: true,
+      };
+      await this.write('models', record, `model "${model.name}"`);
+      return record;
+    } catch (err) {
+      // Roll back what this call wrote, so a failed save leaves neither a record nor orphan bytes.
+      if (written.length > 0) await this.deleteFiles(fileRepo, model.revision, written).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  getModel(id: string) {
+    return this.backend.get<ModelRecord>('models', id);
+  }
+
+  async listModels() {
+    const all = await this.backend.getAll<ModelRecord>('models');
+    return all.filter((m) => m.complete === true).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async getModelFiles(id: string) {
+    const model = await this.getModel(id);
+    if (!model || !model.complete) throw new Error(`No model "${id}" in the library.`);
+    const out: Record<string, Uint8Array> = {};
+    for (const name of model.files) {
+      const file = await this.getFile(model.fileRepo, model.revision, name);
+      if (!file) throw new Error(`Model "${model.name}" is damaged: its file ${name} is missing. Delete it and add it again.`);
+      out[name] = file.bytes;
+    }
+    return out;
+  }
+
+  async renameModel(id: string, name: string) {
+    const model = await this.getModel(id);
+    if (!model) throw new Error(`No model "${id}" in the library.`);
+    const trimmed = name.trim();
+    if (trimmed === '') throw new Error('A model name cannot be empty.');
+    await this.write('models', { ...model, name: trimmed }, `model "${trimmed}"`);
+  }
+
+  async deleteModel(id: string) {
+    const model = await this.getModel(id);
+    if (!model) return;
+    // The record goes first: if deleting files fails half-way, nothing lists the damaged model.
+    await this.backend.delete('models', id);
+    const sharing = (await this.backend.getAll<ModelRecord>('models')).filter(
+      (m) => m.fileRepo === model.fileRepo && m.revision === model.revision,
+    );
+    if (sharing.length === 0) {
+      await this.deleteFiles(model.fileRepo, model.revision);
+    } else {
+      const used = new Set(sharing.flatMap((m) => m.files));
+      await this.deleteFiles(model.fileRepo, model.revision, model.files.filter((n) => !used.has(n)));
+    }
+  }
+
+  async putCheckpoint(id: string, meta: unknown, tensors: Record<string, Float32Array>) {
+    const own: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(tensors)) own[name] = ownTensor(t);
+    await this.write('checkpoints', { id, meta, tensors: own, savedAt: Date.now() }, 'the training checkpoint');
+  }
+
+  getCheckpoint(id: string) {
+    return this.backend.get<CheckpointRecord>('checkpoints', id);
+  }
+
+  deleteCheckpoint(id: string) {
+    return this.backend.delete('checkpoints', id);
+  }
+
+  async putArchive(archive: Omit<ArchiveRecord, 'savedAt'> & { savedAt?: number }) {
+    await this.write('archives', { ...archive, savedAt: archive.savedAt ?? Date.now() }, 'the kept tweets');
+  }
+
+  async getArchives() {
+    const all = await this.backend.getAll<ArchiveRecord>('archives');
+    return all.sort((a, b) => b.savedAt - a.savedAt);
+  }
+
+  async deleteArchives(id?: string) {
+    if (id === undefined) await this.backend.clear('archives');
+    else await this.backend.delete('archives', id);
+  }
+
+  async estimate(): Promise<StorageEstimate> {
+    const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+    if (this.persistent && storage?.estimate) {
+      const e = await storage.estimate();
+      return { usage: e.usage ?? 0, quota: e.quota ?? null, source: 'browser' };
+    }
+    return { usage: await this.countBytes(), quota: null, source: 'store' };
+  }
+
+  /** The bytes of files, partial downloads and checkpoints this store holds. */
+  private async countBytes(): Promise<number> {
+    let usage = 0;
+    for (const f of await this.backend.getAll<StoredFile>('files')) usage += f.size;
+    for (const p of await this.backend.getAll<PartialChunk>('partials')) usage += p.bytes.byteLength;
+    for (const c of await this.backend.getAll<CheckpointRecord>('checkpoints')) {
+      for (const t of Object.values(c.tensors)) usage += t.byteLength;
+    }
+    return usage;
+  }
+
+  async persist(): Promise<boolean> {
+    const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+    if (!this.persistent || !storage?.persist) return false;
+    try {
+      return await storage.persist();
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.backend.close();
+  }
+}
+
+export class IdbStore extends BackedStore {
+  private constructor(db: IDBPDatabase<TweetgptSchema>) {
+    super(new IdbBackend(db as unknown as IDBPDatabase<unknown>), true);
+  }
+
+  static async open(name = DB_NAME): Promise<IdbStore> {
+    const db = await openDB<TweetgptSchema>(name, DB_VERSION, {
+      upgrade(database) {
+        database.createObjectStore('files', { keyPath: KEY_PATHS.files });
+        database.createObjectStore('partials', { keyPath: KEY_PATHS.partials });
+        database.createObjectStore('models', { keyPath: 'id' });
+        database.createObjectStore('checkpoints', { keyPath: 'id' });
+        database.createObjectStore('archives', { keyPath: 'id' });
+      },
+      // Another tab wants a newer schema: let it have the database rather than block it.
+      blocking() {
+        db.close();
+      },
+    });
+    return new IdbStore(db);
+  }
+}
+
+/** The same store, held in memory: used when IndexedDB is unavailable, and in tests. */
+export class MemoryStore extends BackedStore {
+  constructor(reason = 'kept in memory only') {
+    super(new MemoryBackend(), false, reason);
+  }
+}
+
+const OPEN_TIMEOUT_MS = 10_000;
+
+/**
+ * Open the IndexedDB store, or fall back to memory (private windows, disabled storage, a
+ * database that never answers) with the reason in `reason`.
+ */
+export async function openStore(options: { name?: string } = {}): Promise<Store> {
+  if (typeof indexedDB === 'undefined') {
+    return new MemoryStore('IndexedDB is not available here, so models are kept only until the page closes.');
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer after ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
+    });
+    return await Promise.race([IdbStore.open(options.name), timeout]);
+  } catch (err) {
+    return new MemoryStore(
+      `The browser refused to open its database (${(err as Error).message ?? String(err)}), ` +
+        'so models are kept only until the page closes.',
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
