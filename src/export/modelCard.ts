@@ -1,0 +1,200 @@
+/**
+ * README.md for an exported model, in the shape of the huggingtweets model cards (front matter
+ * with a widget prompt, the "AI BOT" banner, how it works, the training-data table, the training
+ * procedure, how to use it, limitations), filled with the real figures of this run.
+ */
+
+export interface PersonStats {
+  username: string;
+  displayName: string;
+  /** tweets in the archive */
+  downloaded: number;
+  retweets: number;
+  /** tweets dropped as too short */
+  short: number;
+  kept: number;
+}
+
+export interface TrainingFacts {
+  epochs: number;
+  steps: number;
+  lr: number;
+  batch: number;
+  mode: 'full' | 'lora';
+  loraRank?: number;
+  /** tokens per training sequence */
+  blockSize: number;
+  valLossBefore: number;
+  valLossAfter: number;
+  trainLoss: number;
+  seconds: number;
+  /** tfjs backend the run used: webgpu, webgl, wasm, cpu */
+  backend: string;
+}
+
+export interface ModelCardInput {
+  botName: string;
+  displayNames: string[];
+  usernames: string[];
+  stats: PersonStats[];
+  /** the hub repo the weights started from, e.g. openai-community/gpt2 */
+  baseModel: string;
+  training: TrainingFacts;
+  date: Date | string;
+  /** the id to load it by in the "How to use" snippet; a slug of botName by default */
+  modelId?: string;
+  thumbnail?: string;
+}
+
+const HUGGINGTWEETS = 'https://github.com/borisdayma/huggingtweets';
+const DEFAULT_THUMBNAIL = `${HUGGINGTWEETS}/blob/master/img/logo_share.png?raw=true`;
+
+/** Backslash-escape what Markdown would read as formatting (and `|`, which ends a table cell). */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A value for a Python string literal / hub id: letters, digits, '-', '_', '.', '/'. */
+export function slugify(text: string): string {
+  const slug = text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9._/-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-./]+|[-./]+$/g, '');
+  return slug || 'tweetgpt-bot';
+}
+
+function isoDate(date: Date | string): string {
+  const d = typeof date === 'string' ? new Date(date) : date;
+  if (Number.isNaN(d.getTime())) throw new Error(`Not a date: ${String(date)}`);
+  return d.toISOString().slice(0, 10);
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min ${rest} s`;
+  return `${rest} s`;
+}
+
+function loss(x: number): string {
+  return x.toFixed(4);
+}
+
+function perplexity(x: number): string {
+  return Math.exp(x).toFixed(1);
+}
+
+function joinWords(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function cleanHandle(username: string): string {
+  return username.trim().replace(/^@+/, '');
+}
+
+export function writeModelCard(input: ModelCardInput): string {
+  const { training: t } = input;
+  const handles = input.usernames.map(cleanHandle);
+  const modelId = input.modelId ? slugify(input.modelId) : slugify(input.botName);
+  const base = input.baseModel;
+  const mdHandles = joinWords(handles.map((h) => `[@${escapeMarkdown(h)}](https://x.com/${encodeURIComponent(h)})`));
+  const possessive = handles.length === 1 ? `@${escapeMarkdown(handles[0])}'s tweets` : `the tweets of ${joinWords(handles.map((h) => `@${escapeMarkdown(h)}`))}`;
+
+  const dataTable = [
+    `| Data | ${input.stats.map((p) => escapeMarkdown(p.displayName || `@${cleanHandle(p.username)}`)).join(' | ')} |`,
+    `| --- | ${input.stats.map(() => '---').join(' | ')} |`,
+    `| Tweets downloaded | ${input.stats.map((p) => String(p.downloaded)).join(' | ')} |`,
+    `| Retweets | ${input.stats.map((p) => String(p.retweets)).join(' | ')} |`,
+    `| Short tweets | ${input.stats.map((p) => String(p.short)).join(' | ')} |`,
+    `| Tweets kept | ${input.stats.map((p) => String(p.kept)).join(' | ')} |`,
+  ].join('\n');
+
+  const method =
+    t.mode === 'lora'
+      ? `LoRA (low-rank adapters, rank ${t.loraRank ?? '?'}), merged into the weights for export`
+      : 'Full fine-tuning (every weight trained)';
+
+  const procedureTable = [
+    '| Setting | Value |',
+    '| --- | --- |',
+    `| Method | ${method} |`,
+    `| Epochs | ${t.epochs} |`,
+    `| Steps | ${t.steps} |`,
+    `| Learning rate | ${t.lr.toExponential()} |`,
+    `| Batch size | ${t.batch} |`,
+    `| Block size | ${t.blockSize} tokens |`,
+    `| Validation loss before | ${loss(t.valLossBefore)} (perplexity ${perplexity(t.valLossBefore)}) |`,
+    `| Validation loss after | ${loss(t.valLossAfter)} (perplexity ${perplexity(t.valLossAfter)}) |`,
+    `| Final training loss | ${loss(t.trainLoss)} |`,
+    `| Training time | ${formatDuration(t.seconds)} (${Math.round(t.seconds)} s) on the ${escapeMarkdown(t.backend)} backend |`,
+    `| Date | ${isoDate(input.date)} |`,
+  ].join('\n');
+
+  return `---
+language: en
+thumbnail: ${input.thumbnail ?? DEFAULT_THUMBNAIL}
+tags:
+- huggingtweets
+- tweetgpt
+base_model: ${JSON.stringify(base)}
+pipeline_tag: text-generation
+widget:
+- text: "My dream is"
+---
+
+<div class="inline-flex flex-col" style="line-height: 1.5;">
+    <div style="text-align: center; margin-top: 3em; font-size: 16px; font-weight: 800">🤖 AI BOT 🤖</div>
+    <div style="text-align: center; font-size: 16px; font-weight: 800">${escapeHtml(input.displayNames.join(' & '))}</div>
+    <div style="text-align: center; font-size: 14px;">${escapeHtml(handles.map((h) => `@${h}`).join(' & '))}</div>
+    <div style="text-align: center; font-size: 14px;">${escapeHtml(input.botName)}</div>
+</div>
+
+I was made with tweetgpt, which follows [huggingtweets](${HUGGINGTWEETS}) but runs entirely in a web browser: the tweets never left the computer they were read on.
+
+## How does it work?
+
+The Twitter/X archive of ${mdHandles} was read in the browser; retweets and very short tweets were set aside, and the kept tweets were split into training and validation sets. A pre-trained GPT-2 (\`${escapeMarkdown(base)}\`) was then fine-tuned on them with TensorFlow.js (${escapeMarkdown(t.backend)} backend), on the same machine.
+
+## Training data
+
+The model was trained on ${possessive}.
+
+${dataTable}
+
+## Training procedure
+
+The model is based on a pre-trained [GPT-2](https://huggingface.co/${base.split('/').map(encodeURIComponent).join('/')}) which is fine-tuned on ${possessive} for ${t.epochs} epoch${t.epochs === 1 ? '' : 's'} (${t.steps} steps).
+
+${procedureTable}
+
+## How to use
+
+You can use this model directly with a pipeline for text generation (give \`model=\` the folder you unzipped, or the hub id you uploaded it as):
+
+\`\`\`python
+from transformers import pipeline
+generator = pipeline('text-generation', model='${modelId}')
+generator("My dream is", num_return_sequences=5)
+\`\`\`
+
+## Limitations and bias
+
+The model suffers from [the same limitations and bias as GPT-2](https://huggingface.co/gpt2#limitations-and-bias).
+
+In addition, the data present in the user's tweets further affects the text generated by the model. What it writes was not written by ${joinWords(handles.map((h) => `@${escapeMarkdown(h)}`))}: do not present it as their words.
+`;
+}
