@@ -2,6 +2,7 @@
  * Reading a GPT-2 checkpoint from the files of a Hugging Face repo, in the order transformers
  * prefers them: model.safetensors, its sharded form, pytorch_model.bin, its sharded form.
  */
+import { describeValue } from './describe';
 import { toGPT2Weights, type GPT2WeightShapes } from './gpt2-names';
 import { parseSafetensors } from './safetensors';
 import { readTorchStateDict } from './torch';
@@ -56,7 +57,7 @@ export function parseShardIndex(index: Uint8Array | string): Map<string, string>
   }
   const out = new Map<string, string>();
   for (const [name, file] of Object.entries(weightMap)) {
-    if (typeof file !== 'string' || file === '') throw new Error(`shard index maps '${name}' to ${JSON.stringify(file)}, not a file name`);
+    if (typeof file !== 'string' || file === '') throw new Error(`shard index maps '${name}' to ${describeValue(file)}, not a file name`);
     out.set(name, file);
   }
   return out;

@@ -6,6 +6,7 @@
  * Error that says what is wrong rather than a RangeError or a giant allocation.
  */
 import { decodeFloats, encodeFloat32LE } from './decode';
+import { describeValue } from './describe';
 import {
   DTYPE_SIZE,
   formatShape,
@@ -85,13 +86,13 @@ function parseEntry(name: string, info: unknown): SafetensorsEntry {
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
   if (!isDType(dtype)) {
-    throw new Error(`safetensors: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+    throw new Error(`safetensors: tensor '${name}' has unknown dtype ${describeValue(dtype)}`);
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
-    throw new Error(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    throw new Error(`safetensors: tensor '${name}' has an invalid shape ${describeValue(shape)}`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
-    throw new Error(`safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    throw new Error(`safetensors: tensor '${name}' has invalid data_offsets ${describeValue(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) {

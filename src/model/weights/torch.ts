@@ -8,6 +8,7 @@
  */
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
 import { decodeFloats } from './decode';
+import { describeValue } from './describe';
 import { BASE_GLOBALS, PickleGlobal, unpickle } from './pickle';
 import {
   DTYPE_SIZE,
@@ -58,28 +59,18 @@ function isCount(x: unknown): x is number {
 
 function countTuple(x: unknown, what: string): number[] {
   if (!Array.isArray(x) || !x.every(isCount)) {
-    throw new Error(`torch: tensor ${what} ${describe(x)} is not a tuple of non-negative integers`);
+    throw new Error(`torch: tensor ${what} ${describeValue(x)} is not a tuple of non-negative integers`);
   }
   return x.slice();
 }
 
-function describe(x: unknown): string {
-  if (x instanceof PickleGlobal) return x.qualifiedName;
-  if (typeof x === 'bigint') return `${x}`;
-  try {
-    const s = JSON.stringify(x);
-    return s === undefined ? String(x) : s.length > 80 ? `${s.slice(0, 80)}…` : s;
-  } catch {
-    return String(x);
-  }
-}
 
 /** `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])` */
 function rebuildTensor(args: readonly unknown[]): TensorRef {
   if (args.length < 4) throw new Error(`torch: _rebuild_tensor_v2 got ${args.length} arguments, expected at least 4`);
   const [storage, offset] = args;
   if (!(storage instanceof StorageRef)) throw new Error('torch: _rebuild_tensor_v2 storage is not a persistent storage');
-  if (!isCount(offset)) throw new Error(`torch: tensor storage offset ${describe(offset)} is invalid`);
+  if (!isCount(offset)) throw new Error(`torch: tensor storage offset ${describeValue(offset)} is invalid`);
   const shape = countTuple(args[2], 'size');
   const stride = countTuple(args[3], 'stride');
   if (shape.length !== stride.length) {
@@ -122,11 +113,13 @@ const TORCH_GLOBALS = new Map<string, (args: readonly unknown[]) => unknown>([
   ['torch._utils._rebuild_parameter_with_state', rebuildParameter],
   [
     'torch._tensor._rebuild_from_type_v2',
-    // (func, new_type, args, state): tensors saved with a Python subclass or a __dict__.
+    // (func, new_type, args, state): tensors saved with a Python subclass or a __dict__. Only
+    // _rebuild_tensor_v2 as func: anything that could call back into this would recurse once per
+    // level of nesting in the file and overflow the stack.
     (args) => {
       const [func, , funcArgs] = args;
-      if (!(func instanceof PickleGlobal) || !Array.isArray(funcArgs)) {
-        throw new Error('torch: _rebuild_from_type_v2 with unexpected arguments');
+      if (!(func instanceof PickleGlobal) || func.qualifiedName !== 'torch._utils._rebuild_tensor_v2' || !Array.isArray(funcArgs)) {
+        throw new Error(`torch: _rebuild_from_type_v2 of ${describeValue(func)} is not supported, only of _rebuild_tensor_v2`);
       }
       const tensor = func.call(funcArgs);
       if (!(tensor instanceof TensorRef)) throw new Error('torch: _rebuild_from_type_v2 did not produce a tensor');
@@ -142,14 +135,14 @@ function storageLoader(): (pid: unknown) => StorageRef {
   const storages = new Map<string, StorageRef>();
   return (pid) => {
     if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
-      throw new Error(`torch: unexpected persistent id ${describe(pid)}`);
+      throw new Error(`torch: unexpected persistent id ${describeValue(pid)}`);
     }
     const [, type, key, , numel] = pid;
     const typeName = type instanceof PickleGlobal && type.qualifiedName.startsWith('torch.') ? type.qualifiedName.slice(6) : '';
     const dtype = Object.prototype.hasOwnProperty.call(STORAGE_DTYPES, typeName) ? STORAGE_DTYPES[typeName] : undefined;
-    if (!dtype) throw new Error(`torch: unsupported storage type ${describe(type)}`);
-    if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`torch: invalid storage key ${describe(key)}`);
-    if (!isCount(numel)) throw new Error(`torch: storage '${key}' has invalid size ${describe(numel)}`);
+    if (!dtype) throw new Error(`torch: unsupported storage type ${describeValue(type)}`);
+    if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`torch: invalid storage key ${describeValue(key)}`);
+    if (!isCount(numel)) throw new Error(`torch: storage '${key}' has invalid size ${describeValue(numel)}`);
     const known = storages.get(key);
     if (known) {
       if (known.dtype !== dtype || known.numel !== numel) {
@@ -317,7 +310,7 @@ export async function readTorchStateDict(bytes: Uint8Array): Promise<Record<stri
     if (!(stateDict instanceof Map)) throw new Error('torch: data.pkl does not hold a dict: not a state dict');
     const tensors = new Map<string, TensorRef>();
     for (const [name, value] of stateDict) {
-      if (typeof name !== 'string') throw new Error(`torch: state dict key ${describe(name)} is not a string`);
+      if (typeof name !== 'string') throw new Error(`torch: state dict key ${describeValue(name)} is not a string`);
       if (!(value instanceof TensorRef)) throw new Error(`torch: state dict entry '${name}' is not a tensor: not a plain state dict`);
       tensors.set(name, value);
     }

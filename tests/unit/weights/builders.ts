@@ -12,6 +12,11 @@ export class PickleWriter {
     this.out.push(...bytes);
     return this;
   }
+  /** Appends many bytes (spreading them into raw() would overflow the call stack past ~100k). */
+  rawBytes(bytes: Uint8Array): this {
+    for (const b of bytes) this.out.push(b);
+    return this;
+  }
   private u32(n: number): number[] {
     return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
   }
@@ -228,9 +233,82 @@ export function torchPickle(tensors: readonly TensorSpec[], storages: Record<str
 
 /** A zip as torch.save writes it: stored (uncompressed) entries under one top folder. */
 export async function zipFiles(files: Record<string, Uint8Array>): Promise<Uint8Array> {
-  const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false, level: 0 });
-  for (const [name, bytes] of Object.entries(files)) await writer.add(name, new Uint8ArrayReader(bytes));
+  const writer = new ZipWriter(new Uint8ArrayWriter(), { level: 0 });
+  for (const [name, bytes] of Object.entries(files)) await writer.add(name, new Uint8ArrayReader(bytes), { useWebWorkers: false });
   return writer.close();
+}
+
+let crcTable: Uint32Array | null = null;
+
+export function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A stored (uncompressed) zip written by hand, byte for byte per the zip spec: an independent
+ * producer for the reader (zip.js only reads here) and fast enough for thousands of fuzz runs.
+ */
+export function storedZip(files: Record<string, Uint8Array>): Uint8Array {
+  const encoder = new TextEncoder();
+  const locals: Uint8Array[] = [];
+  const centrals: Uint8Array[] = [];
+  let offset = 0;
+  for (const [filename, data] of Object.entries(files)) {
+    const name = encoder.encode(filename);
+    const crc = crc32(data);
+    const local = new Uint8Array(30 + name.length);
+    const l = new DataView(local.buffer);
+    l.setUint32(0, 0x04034b50, true);
+    l.setUint16(4, 20, true);
+    l.setUint16(6, 0x0800, true); // UTF-8 names
+    l.setUint16(12, 0x21, true); // 1980-01-01
+    l.setUint32(14, crc, true);
+    l.setUint32(18, data.length, true);
+    l.setUint32(22, data.length, true);
+    l.setUint16(26, name.length, true);
+    local.set(name, 30);
+    const central = new Uint8Array(46 + name.length);
+    const c = new DataView(central.buffer);
+    c.setUint32(0, 0x02014b50, true);
+    c.setUint16(4, 20, true);
+    c.setUint16(6, 20, true);
+    c.setUint16(8, 0x0800, true);
+    c.setUint16(14, 0x21, true);
+    c.setUint32(16, crc, true);
+    c.setUint32(20, data.length, true);
+    c.setUint32(24, data.length, true);
+    c.setUint16(28, name.length, true);
+    c.setUint32(42, offset, true);
+    central.set(name, 46);
+    locals.push(local, data);
+    centrals.push(central);
+    offset += local.length + data.length;
+  }
+  const centralSize = centrals.reduce((n, x) => n + x.length, 0);
+  const end = new Uint8Array(22);
+  const e = new DataView(end.buffer);
+  e.setUint32(0, 0x06054b50, true);
+  e.setUint16(8, centrals.length, true);
+  e.setUint16(10, centrals.length, true);
+  e.setUint32(12, centralSize, true);
+  e.setUint32(16, offset, true);
+  const out = new Uint8Array(offset + centralSize + 22);
+  let at = 0;
+  for (const part of [...locals, ...centrals, end]) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 export async function unzipFiles(bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
@@ -259,7 +337,7 @@ export async function torchCheckpoint(spec: TorchCheckpointSpec): Promise<Uint8A
   };
   for (const [key, s] of Object.entries(spec.storages)) files[`${folder}/data/${key}`] = s.bytes;
   files[`${folder}/version`] = new TextEncoder().encode('3\n');
-  return zipFiles(files);
+  return storedZip(files);
 }
 
 export function f32Bytes(values: readonly number[]): Uint8Array {

@@ -42,7 +42,7 @@ describe('parseSafetensors on the tiny GPT-2 fixture', () => {
 
   it('reads the same tensors from a Blob, one slice per tensor', async () => {
     const slices: Array<[number, number]> = [];
-    const blob = new Blob([fixture]);
+    const blob = new Blob([new Uint8Array(fixture)]);
     const spy = {
       size: blob.size,
       slice: (begin: number, end: number) => {
