@@ -1,0 +1,597 @@
+/**
+ * The training loop: mini-batches of packed blocks, gradient accumulation, global-norm clipping,
+ * AdamW, a warm-up/decay schedule, periodic validation, progress events, cooperative
+ * pause/resume/cancel, and checkpoints that resume bit-for-bit.
+ *
+ * One optimizer step ("step") sees `batchSize` blocks, computed as micro-batches of at most
+ * `microBatchSize` blocks whose gradients are summed, each weighted by its share of the batch: the
+ * update is the gradient of the batch's mean loss whatever the micro-batch size, so the effective
+ * batch does not depend on the device's memory. Steps per epoch = ceil(train blocks / batchSize);
+ * the last batch of an epoch may be smaller.
+ *
+ * Determinism: block order comes from `epochOrder(…, dataset.seed)`, dropout masks from
+ * (settings.seed, step, micro-batch), LoRA's initialisation from settings.seed. Nothing depends on
+ * wall time or on where a run was paused, so stopping, checkpointing and resuming reproduces the
+ * losses and weights of an uninterrupted run.
+ *
+ * Responsiveness: before every micro-batch the loop yields to the event loop (a worker then handles
+ * its messages) and honours pause and cancel. Cancel drops a half-accumulated step, so the model
+ * and optimizer always sit at a step boundary.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamW } from './adamw';
+import {
+  adamKey,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  validateCheckpoint,
+  weightKey,
+  type EvalRecord,
+  type StepRecord,
+  type TrainingCheckpoint,
+} from './checkpoint';
+import { clipByGlobalNorm, globalNorm } from './clip';
+import { epochOrder, type Dataset } from './dataset';
+import { addLoRA, ALL_LORA_TARGETS, DEFAULT_LORA, loraParams, type LoRAHost, type LoRATarget } from './lora';
+import type { TrainMode } from './memory';
+import { mixSeed } from './random';
+import { lrAt, type Decay } from './schedule';
+
+/** What the trainer needs of a model (src/model's GPT2 provides it). */
+export interface TrainableModel extends LoRAHost {
+  config: { nLayer: number; nHead: number; nEmbd: number; nPositions: number; vocabSize: number };
+  /** Mean next-token cross-entropy predicting ids[:, 1:] from ids[:, :-1], no dropout. */
+  loss(ids: tf.Tensor2D): tf.Scalar;
+  /** The same with dropout masks drawn from `seed`. */
+  trainLoss(ids: tf.Tensor2D, seed: number): tf.Scalar;
+}
+
+export interface TrainSettings {
+  mode: TrainMode;
+  epochs: number;
+  /** Blocks per optimizer step (the effective batch). */
+  batchSize: number;
+  /** Blocks per forward/backward pass; memory use scales with it, results do not. */
+  microBatchSize: number;
+  /** Peak learning rate. */
+  learningRate: number;
+  warmupFraction: number;
+  decay: Decay;
+  minLr: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this; 0 turns clipping off. */
+  maxGradNorm: number;
+  /** Train with the model's dropout (as Hugging Face fine-tuning does). */
+  dropout: boolean;
+  /** Seed of dropout masks and LoRA initialisation (the data order uses the dataset's seed). */
+  seed: number;
+  /** Validate every this many steps; 0 = at the end of each epoch. Always before the first and after the last step. */
+  evalEvery: number;
+  /** Blocks per validation forward pass; 0 = microBatchSize. */
+  evalBatchSize: number;
+  lora: { rank: number; alpha: number; targets: LoRATarget[] };
+}
+
+/**
+ * Defaults nobody should need to touch. 4 epochs as huggingtweets trained; 8 blocks of up to 128
+ * tokens per step (~1k tokens); peak learning rate 1e-4 for full fine-tuning (between Hugging Face's
+ * 5e-5 default and the rates small-corpus GPT-2 fine-tunes use, since a few hundred steps is all a
+ * tweet archive gives) and 5e-4 for LoRA (adapters start at zero and need larger steps; PEFT's
+ * GPT-2-sized examples use 3e-4 – 1e-3); 5% linear warm-up then linear decay to 0 (transformers'
+ * default schedule); AdamW weight decay 0.01; clipping at 1.0; dropout on.
+ */
+export function defaultTrainSettings(mode: TrainMode = 'full'): TrainSettings {
+  return {
+    mode,
+    epochs: 4,
+    batchSize: 8,
+    microBatchSize: 1,
+    learningRate: mode === 'lora' ? 5e-4 : 1e-4,
+    warmupFraction: 0.05,
+    decay: 'linear',
+    minLr: 0,
+    weightDecay: 0.01,
+    maxGradNorm: 1,
+    dropout: true,
+    seed: 0,
+    evalEvery: 0,
+    evalBatchSize: 0,
+    lora: { rank: DEFAULT_LORA.rank, alpha: DEFAULT_LORA.alpha, targets: [...ALL_LORA_TARGETS] },
+  };
+}
+
+/** Fill in defaults (per mode) and check the numbers. */
+export function resolveSettings(partial: Partial<TrainSettings> = {}): TrainSettings {
+  const base = defaultTrainSettings(partial.mode ?? 'full');
+  const s: TrainSettings = { ...base, ...partial, lora: { ...base.lora, ...partial.lora } };
+  const positiveInt = (k: 'epochs' | 'batchSize' | 'microBatchSize') => {
+    if (!Number.isInteger(s[k]) || s[k] < 1) throw new Error(`${k} must be a positive integer, got ${s[k]}`);
+  };
+  positiveInt('epochs');
+  positiveInt('batchSize');
+  positiveInt('microBatchSize');
+  if (!(s.learningRate > 0)) throw new Error(`learningRate must be positive, got ${s.learningRate}`);
+  if (s.microBatchSize > s.batchSize) s.microBatchSize = s.batchSize;
+  return s;
+}
+
+export interface TrainProgress {
+  /** Optimizer steps completed. */
+  step: number;
+  totalSteps: number;
+  /** 1-based epoch the step belongs to. */
+  epoch: number;
+  epochs: number;
+  /** Mean training loss of this step's batch (absent on the evaluation before training). */
+  trainLoss?: number;
+  /** Validation loss and perplexity, when this step was followed by a validation. */
+  valLoss?: number;
+  valPerplexity?: number;
+  /** Learning rate this step used (next step's rate before training). */
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm?: number;
+  /** Training throughput of this session, in predicted tokens per second. */
+  tokensPerSec: number;
+  /** Training time so far (all sessions, pauses excluded). */
+  elapsedMs: number;
+  /** Estimated time to the last step at this session's pace. */
+  etaMs: number;
+}
+
+export interface TrainResult {
+  /** 'done' after the last step, 'stopped' at stopAtStep, 'cancelled' after cancel(). */
+  status: 'done' | 'stopped' | 'cancelled';
+  step: number;
+  totalSteps: number;
+  /** Validation loss before training and the latest one (null without validation data). */
+  initialValLoss: number | null;
+  finalValLoss: number | null;
+  history: StepRecord[];
+  valHistory: EvalRecord[];
+}
+
+export interface TrainerCallbacks {
+  onProgress?: (p: TrainProgress) => void;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+/** Let queued messages and timers run (the worker stays responsive between micro-batches). */
+const yieldToEvents = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+export class Trainer {
+  readonly settings: TrainSettings;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  /** The variables being trained: every weight (full) or the adapter matrices (LoRA). */
+  readonly trainable: Record<string, tf.Variable>;
+  /** Optimizer steps completed. */
+  step = 0;
+  history: StepRecord[] = [];
+  valHistory: EvalRecord[] = [];
+  private readonly optimizer: AdamW;
+  private elapsedMs = 0;
+  private sessionMs = 0;
+  private sessionSteps = 0;
+  private sessionTokens = 0;
+  private running = false;
+  private paused = false;
+  private cancelled = false;
+  /** Checkpoints in progress: the loop waits at its next gate while any is. */
+  private holds = 0;
+  private parked = false;
+  /** Time spent in gate() since the current step began (yields and pauses are not training time). */
+  private gatedMs = 0;
+  private wake: (() => void) | null = null;
+  private parkWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly model: TrainableModel,
+    readonly dataset: Dataset,
+    settings: Partial<TrainSettings> = {},
+    private readonly callbacks: TrainerCallbacks = {},
+  ) {
+    this.settings = resolveSettings(settings);
+    if (dataset.train.length === 0) throw new Error('the dataset has no training blocks');
+    if (dataset.blockSize > model.config.nPositions) {
+      throw new Error(`blocks of ${dataset.blockSize} positions do not fit the model's ${model.config.nPositions}`);
+    }
+    if (this.settings.mode === 'lora') {
+      if (model.adapters.size === 0) addLoRA(model, { ...this.settings.lora, seed: this.settings.seed });
+      this.trainable = loraParams(model);
+    } else {
+      if (model.adapters.size > 0) throw new Error('full fine-tuning needs a model without LoRA adapters (merge or remove them)');
+      this.trainable = { ...model.params };
+    }
+    this.optimizer = new AdamW(this.trainable, { weightDecay: this.settings.weightDecay });
+    this.stepsPerEpoch = Math.ceil(dataset.train.length / this.settings.batchSize);
+    this.totalSteps = this.settings.epochs * this.stepsPerEpoch;
+  }
+
+  /** Rebuild a trainer from a checkpoint on a freshly loaded base model and the same dataset. */
+  static restore(model: TrainableModel, dataset: Dataset, checkpoint: TrainingCheckpoint, callbacks: TrainerCallbacks = {}): Trainer {
+    validateCheckpoint(checkpoint);
+    const { meta } = checkpoint;
+    if (meta.dataset.fingerprint !== dataset.fingerprint) {
+      throw new Error('this checkpoint was made from different training data (or different dataset settings)');
+    }
+    for (const k of ['nLayer', 'nHead', 'nEmbd', 'nPositions', 'vocabSize'] as const) {
+      if (meta.model[k] !== model.config[k]) throw new Error(`this checkpoint is for a different model (${k} ${meta.model[k]} vs ${model.config[k]})`);
+    }
+    if (meta.settings.mode === 'lora' && model.adapters.size > 0) throw new Error('restore a LoRA checkpoint onto a model without adapters');
+    const trainer = new Trainer(model, dataset, meta.settings, callbacks);
+    trainer.loadCheckpoint(checkpoint);
+    return trainer;
+  }
+
+  get epoch(): number {
+    return Math.min(Math.floor(this.step / this.stepsPerEpoch), this.settings.epochs - 1);
+  }
+
+  /** Learning rate of the update with 0-based index `step`. */
+  lrAt(step: number): number {
+    const s = this.settings;
+    return lrAt(step, this.totalSteps, { peakLr: s.learningRate, warmupFraction: s.warmupFraction, decay: s.decay, minLr: s.minLr });
+  }
+
+  /** Indices (into dataset.train) of the blocks of step `step`. */
+  batchIndices(step: number): Int32Array {
+    const epoch = Math.floor(step / this.stepsPerEpoch);
+    const i = step % this.stepsPerEpoch;
+    const order = epochOrder(this.dataset.train.length, epoch, this.dataset.seed);
+    return order.slice(i * this.settings.batchSize, Math.min((i + 1) * this.settings.batchSize, order.length));
+  }
+
+  /**
+   * Train until the last step (or `stopAtStep`), validating before the first step, at each
+   * evaluation point and after the last. Resolves when finished, stopped or cancelled.
+   */
+  async run(opts: { stopAtStep?: number } = {}): Promise<TrainResult> {
+    if (this.running) throw new Error('this trainer is already running');
+    this.running = true;
+    this.cancelled = false;
+    this.sessionMs = 0;
+    this.sessionSteps = 0;
+    this.sessionTokens = 0;
+    const stopAt = Math.min(opts.stopAtStep ?? this.totalSteps, this.totalSteps);
+    try {
+      // A run cancelled during a validation, or a fresh one, validates the step it starts from.
+      if (this.evalDue(this.step) && this.lastEvalStep() !== this.step) {
+        const valLoss = await this.validateAndRecord();
+        if (valLoss === null) return this.result('cancelled');
+        if (valLoss !== undefined) this.emit(undefined, valLoss);
+      }
+      while (this.step < stopAt) {
+        const record = await this.trainStep();
+        if (record === null) return this.result('cancelled');
+        let valLoss: number | undefined;
+        if (this.evalDue(this.step)) {
+          const v = await this.validateAndRecord();
+          if (v === null) {
+            this.emit(record);
+            return this.result('cancelled');
+          }
+          valLoss = v;
+        }
+        this.emit(record, valLoss);
+      }
+      return this.result(this.step >= this.totalSteps ? 'done' : 'stopped');
+    } finally {
+      this.running = false;
+      this.parked = false;
+      this.releaseParkWaiters();
+    }
+  }
+
+  /** Stop at the next micro-batch boundary; resolves once the loop is parked (at once when not running). */
+  pause(): Promise<void> {
+    this.paused = true;
+    return this.whenParked();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wakeLoop();
+  }
+
+  /** Stop at the next micro-batch boundary; run() then resolves with status 'cancelled'. */
+  cancel(): void {
+    this.cancelled = true;
+    this.wakeLoop();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Mean next-token loss over all validation blocks (deterministic, no dropout), or null without
+   * validation data. Not cancellable; use it outside run().
+   */
+  async validationLoss(): Promise<number | null> {
+    const v = await this.validate(false);
+    return v ?? null;
+  }
+
+  /** The whole training state at the current step boundary; safe to call while running (the loop waits). */
+  async checkpoint(archiveSummary: unknown = null): Promise<TrainingCheckpoint> {
+    this.holds += 1;
+    try {
+      await this.whenParked();
+      const tensors: Record<string, Float32Array> = {};
+      const shapes: Record<string, number[]> = {};
+      for (const [name, v] of Object.entries(this.trainable)) {
+        tensors[weightKey(name)] = ((await v.data()) as Float32Array).slice();
+        shapes[name] = [...v.shape];
+      }
+      const adam = await this.optimizer.exportState();
+      for (const name of Object.keys(this.trainable)) {
+        tensors[adamKey('m', name)] = adam.m[name];
+        tensors[adamKey('v', name)] = adam.v[name];
+      }
+      const { nLayer, nHead, nEmbd, nPositions, vocabSize } = this.model.config;
+      return {
+        meta: {
+          format: CHECKPOINT_FORMAT,
+          version: CHECKPOINT_VERSION,
+          savedAt: new Date().toISOString(),
+          settings: structuredClone(this.settings),
+          step: this.step,
+          totalSteps: this.totalSteps,
+          stepsPerEpoch: this.stepsPerEpoch,
+          epoch: Math.floor(this.step / this.stepsPerEpoch),
+          stepInEpoch: this.step % this.stepsPerEpoch,
+          dataset: {
+            seed: this.dataset.seed,
+            blockSize: this.dataset.blockSize,
+            fingerprint: this.dataset.fingerprint,
+            trainBlocks: this.dataset.train.length,
+            valBlocks: this.dataset.val.length,
+          },
+          model: { nLayer, nHead, nEmbd, nPositions, vocabSize },
+          shapes,
+          adamStep: adam.step,
+          elapsedMs: this.elapsedMs,
+          history: this.history.map((r) => ({ ...r })),
+          valHistory: this.valHistory.map((r) => ({ ...r })),
+          archiveSummary,
+        },
+        tensors,
+      };
+    } finally {
+      this.holds -= 1;
+      this.wakeLoop();
+    }
+  }
+
+  /** Free the optimizer state (the model and its adapters belong to the caller). */
+  dispose(): void {
+    this.cancel();
+    this.optimizer.dispose();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private evalDue(step: number): boolean {
+    if (this.dataset.val.length === 0) return false;
+    if (step === 0 || step === this.totalSteps) return true;
+    const every = this.settings.evalEvery > 0 ? this.settings.evalEvery : this.stepsPerEpoch;
+    return step % every === 0;
+  }
+
+  private lastEvalStep(): number | null {
+    return this.valHistory.length > 0 ? this.valHistory[this.valHistory.length - 1].step : null;
+  }
+
+  /**
+   * The gradient of step `step`'s batch mean loss, summed over its micro-batches, before clipping,
+   * keyed like `trainable`, with that loss; null when cancelled. The caller disposes the tensors.
+   */
+  async gradients(step: number): Promise<{ grads: Record<string, tf.Tensor>; loss: tf.Scalar } | null> {
+    const indices = this.batchIndices(step);
+    const micro = this.settings.microBatchSize;
+    let acc: Record<string, tf.Tensor> | null = null;
+    let lossSum: tf.Scalar | null = null;
+    try {
+      for (let k = 0; k * micro < indices.length; k++) {
+        if (this.running && !(await this.gate())) return null;
+        const part = indices.subarray(k * micro, (k + 1) * micro);
+        const { value, grads } = this.microBatchGradients(part, part.length / indices.length, mixSeed(this.settings.seed, step, k, 0xd209));
+        if (acc === null || lossSum === null) {
+          acc = grads;
+          lossSum = value;
+          continue;
+        }
+        const [prevAcc, prevLoss]: [Record<string, tf.Tensor>, tf.Scalar] = [acc, lossSum];
+        acc = tf.tidy(() => {
+          const out: Record<string, tf.Tensor> = {};
+          for (const name of Object.keys(prevAcc)) out[name] = tf.add(prevAcc[name], grads[name]);
+          return out;
+        });
+        lossSum = tf.add(prevLoss, value) as tf.Scalar;
+        tf.dispose([prevAcc, prevLoss, grads, value]);
+      }
+      const result = { grads: acc!, loss: lossSum! };
+      acc = null;
+      lossSum = null;
+      return result;
+    } finally {
+      if (acc) tf.dispose(acc);
+      if (lossSum) lossSum.dispose();
+    }
+  }
+
+  /** One optimizer step; null when cancelled before it completed (nothing changed then). */
+  private async trainStep(): Promise<StepRecord | null> {
+    const step = this.step;
+    const t0 = now();
+    this.gatedMs = 0;
+    const batch = await this.gradients(step);
+    if (batch === null) return null;
+    // From here to `this.step = …` nothing awaits: a checkpoint never sees a half-applied update.
+    const lr = this.lrAt(step);
+    const { grads, norm } =
+      this.settings.maxGradNorm > 0 ? clipByGlobalNorm(batch.grads, this.settings.maxGradNorm) : { grads: batch.grads, norm: globalNorm(batch.grads) };
+    this.optimizer.step(grads, lr);
+    this.step = step + 1;
+    if (grads !== batch.grads) tf.dispose(grads);
+    tf.dispose(batch.grads);
+    const stats = tf.tidy(() => tf.stack([batch.loss, norm]));
+    tf.dispose([norm, batch.loss]);
+    const [trainLoss, gradNorm] = await stats.data();
+    stats.dispose();
+    // Wall time of the step minus the yields to the event loop and any pause.
+    const activeMs = now() - t0 - this.gatedMs;
+    this.gatedMs = 0;
+    const record: StepRecord = { step: step + 1, trainLoss, lr, gradNorm };
+    this.history.push(record);
+    this.elapsedMs += activeMs;
+    this.sessionMs += activeMs;
+    this.sessionSteps += 1;
+    this.sessionTokens += this.batchIndices(step).length * this.dataset.blockSize;
+    return record;
+  }
+
+  /** Gradients of (weight × mean loss of these blocks) for every trainable variable, by our names. */
+  private microBatchGradients(indices: Int32Array, weight: number, seed: number): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const names = Object.keys(this.trainable);
+    const vars = names.map((n) => this.trainable[n]);
+    return tf.tidy(() => {
+      const ids = this.blocksTensor(this.dataset.train, indices);
+      const { value, grads } = tf.variableGrads(() => {
+        const loss = this.settings.dropout ? this.model.trainLoss(ids, seed) : this.model.loss(ids);
+        return tf.mul(loss, weight) as tf.Scalar;
+      }, vars);
+      const out: Record<string, tf.Tensor> = {};
+      names.forEach((name, i) => {
+        const g = grads[vars[i].name];
+        if (!g) throw new Error(`no gradient reaches ${name}`);
+        out[name] = g;
+      });
+      return { value, grads: out };
+    });
+  }
+
+  private blocksTensor(blocks: Int32Array[], indices: ArrayLike<number>): tf.Tensor2D {
+    const length = this.dataset.blockSize + 1;
+    const flat = new Int32Array(indices.length * length);
+    for (let i = 0; i < indices.length; i++) flat.set(blocks[indices[i]], i * length);
+    return tf.tensor2d(flat, [indices.length, length], 'int32');
+  }
+
+  /** Validation loss, recorded in valHistory; null if cancelled, undefined without validation data. */
+  private async validateAndRecord(): Promise<number | null | undefined> {
+    const t0 = now();
+    this.gatedMs = 0;
+    const v = await this.validate(true);
+    this.elapsedMs += now() - t0 - this.gatedMs;
+    this.gatedMs = 0;
+    if (typeof v === 'number') this.valHistory.push({ step: this.step, valLoss: v });
+    return v;
+  }
+
+  private async validate(cancellable: boolean): Promise<number | null | undefined> {
+    const val = this.dataset.val;
+    if (val.length === 0) return undefined;
+    const size = this.settings.evalBatchSize > 0 ? this.settings.evalBatchSize : this.settings.microBatchSize;
+    let sum = 0;
+    for (let start = 0; start < val.length; start += size) {
+      if (cancellable && !(await this.gate())) return null;
+      const indices = Array.from({ length: Math.min(size, val.length - start) }, (_, i) => start + i);
+      // Every block has the same number of targets: weighting each batch mean by its block count gives the per-token mean.
+      const loss = tf.tidy(() => tf.mul(this.model.loss(this.blocksTensor(val, indices)), indices.length));
+      sum += (await loss.data())[0];
+      loss.dispose();
+    }
+    return sum / val.length;
+  }
+
+  private emit(record: StepRecord | undefined, valLoss?: number): void {
+    if (!this.callbacks.onProgress) return;
+    const remaining = this.totalSteps - this.step;
+    const msPerStep = this.sessionSteps > 0 ? this.sessionMs / this.sessionSteps : 0;
+    this.callbacks.onProgress({
+      step: this.step,
+      totalSteps: this.totalSteps,
+      epoch: Math.min(Math.floor(Math.max(this.step - 1, 0) / this.stepsPerEpoch), this.settings.epochs - 1) + 1,
+      epochs: this.settings.epochs,
+      ...(record ? { trainLoss: record.trainLoss, gradNorm: record.gradNorm } : {}),
+      ...(valLoss !== undefined ? { valLoss, valPerplexity: Math.exp(valLoss) } : {}),
+      lr: record ? record.lr : this.lrAt(this.step),
+      tokensPerSec: this.sessionMs > 0 ? (this.sessionTokens * 1000) / this.sessionMs : 0,
+      elapsedMs: this.elapsedMs,
+      etaMs: remaining * msPerStep,
+    });
+  }
+
+  private result(status: TrainResult['status']): TrainResult {
+    return {
+      status,
+      step: this.step,
+      totalSteps: this.totalSteps,
+      initialValLoss: this.valHistory.find((r) => r.step === 0)?.valLoss ?? null,
+      finalValLoss: this.valHistory.length > 0 ? this.valHistory[this.valHistory.length - 1].valLoss : null,
+      history: this.history,
+      valHistory: this.valHistory,
+    };
+  }
+
+  /** Yield to the event loop, then wait while paused or checkpointing; false when cancelled. */
+  private async gate(): Promise<boolean> {
+    const t0 = now();
+    await yieldToEvents();
+    while (!this.cancelled && (this.paused || this.holds > 0)) {
+      this.parked = true;
+      this.releaseParkWaiters();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    this.parked = false;
+    this.gatedMs += now() - t0;
+    return !this.cancelled;
+  }
+
+  private whenParked(): Promise<void> {
+    if (!this.running || this.parked) return Promise.resolve();
+    return new Promise((resolve) => this.parkWaiters.push(resolve));
+  }
+
+  private releaseParkWaiters(): void {
+    const waiters = this.parkWaiters;
+    this.parkWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private wakeLoop(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private loadCheckpoint(cp: TrainingCheckpoint): void {
+    const { meta, tensors } = cp;
+    const names = Object.keys(this.trainable);
+    const saved = Object.keys(meta.shapes);
+    const missing = names.filter((n) => !(n in meta.shapes));
+    if (missing.length > 0 || saved.length !== names.length) {
+      throw new Error(`this checkpoint's tensors do not match the model (missing ${missing.slice(0, 3).join(', ') || 'none'}; ${saved.length} saved, ${names.length} trained)`);
+    }
+    for (const name of names) {
+      const v = this.trainable[name];
+      if (meta.shapes[name].join(',') !== v.shape.join(',')) {
+        throw new Error(`checkpoint tensor ${name} is [${meta.shapes[name]}], the model's is [${v.shape}]`);
+      }
+      tf.tidy(() => v.assign(tf.tensor(tensors[weightKey(name)], v.shape, 'float32')));
+    }
+    const m: Record<string, Float32Array> = {};
+    const vv: Record<string, Float32Array> = {};
+    for (const name of names) {
+      m[name] = tensors[adamKey('m', name)];
+      vv[name] = tensors[adamKey('v', name)];
+    }
+    this.optimizer.importState({ step: meta.adamStep, m, v: vv });
+    this.step = meta.step;
+    this.elapsedMs = meta.elapsedMs;
+    this.history = meta.history.map((r) => ({ ...r }));
+    this.valHistory = meta.valHistory.map((r) => ({ ...r }));
+  }
+}
