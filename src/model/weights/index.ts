@@ -14,6 +14,8 @@ export * from './safetensors';
 export * from './pickle';
 export * from './torch';
 export * from './gpt2-names';
+export * from './describe';
+export * from './zip-entries';
 
 export const SAFETENSORS_FILE = 'model.safetensors';
 export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';

@@ -6,10 +6,10 @@
  * with `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)`; several tensors may
  * view one storage (GPT-2's lm_head.weight and wte.weight).
  */
-import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
 import { decodeFloats } from './decode';
 import { describeValue } from './describe';
 import { BASE_GLOBALS, PickleGlobal, unpickle } from './pickle';
+import { listZipEntries, readZipEntry, type ReadZipEntryOptions, type ZipFileEntry } from './zip-entries';
 import {
   DTYPE_SIZE,
   formatShape,
@@ -237,40 +237,24 @@ function materialize(tensor: TensorRef, storage: DecodedStorage): CheckpointTens
   return { shape: shape.slice(), dtype, bytes };
 }
 
+/** PROTO 2, then LONG1 of torch's legacy magic number 0x1950a86a20f9469cfc6c. */
+const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
 function looksLikeZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5) && (bytes[3] === 4 || bytes[3] === 6);
-}
-
-/** Largest ratio deflate can reach; a bigger claim is a damaged or hostile entry. */
-const MAX_DEFLATE_RATIO = 1032;
-
-async function readEntry(entry: FileEntry, fileSize: number): Promise<Uint8Array> {
-  const { filename, compressedSize, uncompressedSize, compressionMethod } = entry;
-  if (entry.offset + compressedSize > fileSize) {
-    throw new Error(`torch: zip entry '${filename}' reaches past the end of the file (truncated?)`);
-  }
-  const plausible = compressionMethod === 0 ? uncompressedSize === compressedSize : uncompressedSize <= compressedSize * MAX_DEFLATE_RATIO + 1024;
-  if (!plausible) throw new Error(`torch: zip entry '${filename}' claims an impossible size of ${uncompressedSize} bytes`);
-  let data: Uint8Array;
-  try {
-    data = await entry.getData(new Uint8ArrayWriter(), { useWebWorkers: false, checkSignature: true });
-  } catch (e) {
-    throw new Error(`torch: cannot read zip entry '${filename}': ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (data.length !== uncompressedSize) {
-    throw new Error(`torch: zip entry '${filename}' has ${data.length} bytes, its header says ${uncompressedSize}`);
-  }
-  // Fresh, 0-offset buffers only, so typed-array views of them are aligned.
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
 }
 
 /**
  * Reads a torch zip state dict. Float tensors come back as Float32Array (a tensor covering its
  * whole storage contiguously shares that storage's array with any other such tensor);
- * Byte/Bool/Long/... tensors come back as raw bytes.
+ * Byte/Bool/Long/... tensors come back as raw bytes. `options.verifyCrc: false` skips the
+ * CRC-32 check of each entry (~4 ms per MB).
  */
-export async function readTorchStateDict(bytes: Uint8Array): Promise<Record<string, CheckpointTensor>> {
-  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
+export async function readTorchStateDict(
+  bytes: Uint8Array,
+  options: ReadZipEntryOptions = {},
+): Promise<Record<string, CheckpointTensor>> {
+  if (LEGACY_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new Error(
       'torch: this is the legacy (pre-1.6) torch.save format, which is not supported: re-save it with a current torch or convert it to model.safetensors',
     );
@@ -278,66 +262,66 @@ export async function readTorchStateDict(bytes: Uint8Array): Promise<Record<stri
   if (!looksLikeZip(bytes)) {
     throw new Error('torch: not a zip archive: pytorch_model.bin should be a torch.save zip (torch >= 1.6)');
   }
-  const reader = new ZipReader(new Uint8ArrayReader(bytes), { useWebWorkers: false });
-  try {
-    let entries: Entry[];
+  const read = async (entry: ZipFileEntry) => {
     try {
-      entries = await reader.getEntries();
+      return await readZipEntry(bytes, entry, options);
     } catch (e) {
-      throw new Error(`torch: damaged zip archive: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`torch: ${(e as Error).message}`);
     }
-    const files = new Map<string, FileEntry>();
-    for (const entry of entries) if (!entry.directory) files.set(entry.filename, entry);
-    const pickles = [...files.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
-    if (pickles.length !== 1) {
+  };
+  let files: Map<string, ZipFileEntry>;
+  try {
+    files = await listZipEntries(bytes);
+  } catch (e) {
+    throw new Error(`torch: ${(e as Error).message}`);
+  }
+  const pickles = [...files.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
+  if (pickles.length !== 1) {
+    throw new Error(
+      pickles.length === 0
+        ? 'torch: zip has no <folder>/data.pkl: not a torch.save checkpoint'
+        : `torch: zip has several data.pkl files (${pickles.join(', ')})`,
+    );
+  }
+  const prefix = pickles[0].slice(0, -'data.pkl'.length);
+  const byteorder = files.get(`${prefix}byteorder`);
+  if (byteorder) {
+    const order = new TextDecoder().decode(await read(byteorder)).trim();
+    if (order !== 'little') throw new Error(`torch: byteorder '${order}' is not supported, only little-endian`);
+  }
+
+  const stateDict = unpickle(await read(files.get(pickles[0]) as ZipFileEntry), {
+    globals: TORCH_GLOBALS,
+    persistentLoad: storageLoader(),
+  });
+  if (!(stateDict instanceof Map)) throw new Error('torch: data.pkl does not hold a dict: not a state dict');
+  const tensors = new Map<string, TensorRef>();
+  for (const [name, value] of stateDict) {
+    if (typeof name !== 'string') throw new Error(`torch: state dict key ${describeValue(name)} is not a string`);
+    if (!(value instanceof TensorRef)) throw new Error(`torch: state dict entry '${name}' is not a tensor: not a plain state dict`);
+    tensors.set(name, value);
+  }
+
+  const storages = new Map<string, DecodedStorage>();
+  for (const { storage: ref } of tensors.values()) {
+    if (storages.has(ref.key)) continue;
+    const entry = files.get(`${prefix}data/${ref.key}`);
+    if (!entry) throw new Error(`torch: storage '${ref.key}' is missing from the zip (${prefix}data/${ref.key})`);
+    const expected = ref.numel * DTYPE_SIZE[ref.dtype];
+    if (entry.uncompressedSize !== expected) {
       throw new Error(
-        pickles.length === 0
-          ? 'torch: zip has no <folder>/data.pkl: not a torch.save checkpoint'
-          : `torch: zip has several data.pkl files (${pickles.join(', ')})`,
+        `torch: storage '${ref.key}' should be ${ref.numel} ${ref.dtype} elements (${expected} bytes) but the zip entry has ${entry.uncompressedSize}`,
       );
     }
-    const prefix = pickles[0].slice(0, -'data.pkl'.length);
-    const byteorder = files.get(`${prefix}byteorder`);
-    if (byteorder) {
-      const order = new TextDecoder().decode(await readEntry(byteorder, bytes.length)).trim();
-      if (order !== 'little') throw new Error(`torch: byteorder '${order}' is not supported, only little-endian`);
-    }
-
-    const stateDict = unpickle(await readEntry(files.get(pickles[0]) as FileEntry, bytes.length), {
-      globals: TORCH_GLOBALS,
-      persistentLoad: storageLoader(),
+    const raw = await read(entry);
+    storages.set(ref.key, {
+      ref,
+      floats: isFloatDType(ref.dtype) ? decodeFloats(raw, ref.dtype) : null,
+      bytes: isFloatDType(ref.dtype) ? null : raw,
     });
-    if (!(stateDict instanceof Map)) throw new Error('torch: data.pkl does not hold a dict: not a state dict');
-    const tensors = new Map<string, TensorRef>();
-    for (const [name, value] of stateDict) {
-      if (typeof name !== 'string') throw new Error(`torch: state dict key ${describeValue(name)} is not a string`);
-      if (!(value instanceof TensorRef)) throw new Error(`torch: state dict entry '${name}' is not a tensor: not a plain state dict`);
-      tensors.set(name, value);
-    }
-
-    const storages = new Map<string, DecodedStorage>();
-    for (const { storage: ref } of tensors.values()) {
-      if (storages.has(ref.key)) continue;
-      const entry = files.get(`${prefix}data/${ref.key}`);
-      if (!entry) throw new Error(`torch: storage '${ref.key}' is missing from the zip (${prefix}data/${ref.key})`);
-      const expected = ref.numel * DTYPE_SIZE[ref.dtype];
-      if (entry.uncompressedSize !== expected) {
-        throw new Error(
-          `torch: storage '${ref.key}' should be ${ref.numel} ${ref.dtype} elements (${expected} bytes) but the zip entry has ${entry.uncompressedSize}`,
-        );
-      }
-      const raw = await readEntry(entry, bytes.length);
-      storages.set(ref.key, {
-        ref,
-        floats: isFloatDType(ref.dtype) ? decodeFloats(raw, ref.dtype) : null,
-        bytes: isFloatDType(ref.dtype) ? null : raw,
-      });
-    }
-
-    const out: Record<string, CheckpointTensor> = {};
-    for (const [name, tensor] of tensors) setOwn(out, name, materialize(tensor, storages.get(tensor.storage.key) as DecodedStorage));
-    return out;
-  } finally {
-    await reader.close().catch(() => undefined);
   }
+
+  const out: Record<string, CheckpointTensor> = {};
+  for (const [name, tensor] of tensors) setOwn(out, name, materialize(tensor, storages.get(tensor.storage.key) as DecodedStorage));
+  return out;
 }

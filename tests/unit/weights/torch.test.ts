@@ -1,3 +1,4 @@
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyFile } from '../../helpers/fixtures';
 import { isFloatTensor, readTorchStateDict, type BufferTensor, type CheckpointTensor, type RawTensor } from '../../../src/model/weights';
@@ -106,6 +107,17 @@ describe('readTorchStateDict on hand-built checkpoints', () => {
     expect(Array.from(((await readTorchStateDict(bin)).w as RawTensor).data)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
+  it('reads deflate-compressed entries too (through zip.js)', async () => {
+    const writer = new ZipWriter(new Uint8ArrayWriter(), { level: 9 });
+    const pkl = torchPickle([{ name: 'w', storage: 's', size: [3], offset: 2 }], { s: storages.s });
+    await writer.add('archive/data.pkl', new Uint8ArrayReader(pkl), { useWebWorkers: false });
+    await writer.add('archive/data/s', new Uint8ArrayReader(storages.s.bytes), { useWebWorkers: false });
+    const bin = await writer.close();
+    const entries = await new ZipReader(new Uint8ArrayReader(bin)).getEntries();
+    expect(entries.map((e) => e.compressionMethod)).toEqual([8, 8]);
+    expect(Array.from(((await readTorchStateDict(bin)).w as RawTensor).data)).toEqual([2, 3, 4]);
+  });
+
   it('reads data.pkl when the top folder has a byteorder file saying little', async () => {
     const pkl = torchPickle([{ name: 'w', storage: 's', size: [2], offset: 10 }], { s: storages.s });
     const bin = await zipFiles({ 'archive/data.pkl': pkl, 'archive/byteorder': new TextEncoder().encode('little'), 'archive/data/s': storages.s.bytes });
@@ -118,7 +130,9 @@ describe('readTorchStateDict errors', () => {
 
   it('not a zip, and the legacy format', async () => {
     await expect(readTorchStateDict(tinyFile('model.safetensors'))).rejects.toThrow(/not a zip archive: pytorch_model.bin should be a torch.save zip/);
-    await expect(readTorchStateDict(new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc]))).rejects.toThrow(/legacy \(pre-1.6\) torch.save format/);
+    const legacy = new PickleWriter().proto(2).long1(0x1950a86a20f9469cfc6cn).stop().bytes(); // how the old format begins
+    await expect(readTorchStateDict(legacy)).rejects.toThrow(/legacy \(pre-1.6\) torch.save format/);
+    await expect(readTorchStateDict(torchPickle([], {}))).rejects.toThrow(/not a zip archive/);
     await expect(readTorchStateDict(fixture.slice(0, 5000))).rejects.toThrow(/damaged zip archive: End of central directory not found/);
   });
 
@@ -156,6 +170,28 @@ describe('readTorchStateDict errors', () => {
     const at = bin.findIndex((_, i) => bin[i] === 0 && bin[i + 1] === 0 && bin[i + 2] === 0x80 && bin[i + 3] === 0x3f); // 1.0f
     const damaged = bin.slice();
     damaged[at + 3] = 0x40;
-    await expect(readTorchStateDict(damaged)).rejects.toThrow(/cannot read zip entry 'archive\/data\/s'/);
+    await expect(readTorchStateDict(damaged)).rejects.toThrow(/^torch: zip entry 'archive\/data\/s' is corrupted \(CRC-32 mismatch\)$/);
+    const unchecked = (await readTorchStateDict(damaged, { verifyCrc: false })).w as RawTensor;
+    expect(unchecked.data[1]).toBe(4); // 1.0f is 0x3f800000; with its top byte made 0x40 it reads 4.0
+  });
+
+  it('a zip entry reaching past the end of the file', async () => {
+    // the directory claims 1200 floats for data/s; only 12 are there
+    const bin = await torchCheckpoint({
+      storages: { s: { ...storages.s, numel: 1200 } },
+      tensors: [{ name: 'w', storage: 's', size: [12] }],
+    });
+    const view = new DataView(bin.buffer);
+    const name = new TextEncoder().encode('archive/data/s');
+    let patched = 0;
+    for (let at = 0; at + 46 < bin.length; at++) {
+      if (view.getUint32(at, true) !== 0x02014b50) continue;
+      if (!name.every((b, i) => bin[at + 46 + i] === b) || view.getUint16(at + 28, true) !== name.length) continue;
+      view.setUint32(at + 20, 4800, true);
+      view.setUint32(at + 24, 4800, true);
+      patched++;
+    }
+    expect(patched).toBe(1);
+    await expect(readTorchStateDict(bin)).rejects.toThrow(/^torch: zip entry 'archive\/data\/s' reaches past the end of the file \(truncated\?\)$/);
   });
 });
