@@ -221,6 +221,6 @@ export interface Engine {
   generate(settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<string[]>;
   stopGenerating(): Promise<void>;
 
-  exportModel(id: string): Promise<{ fileName: string; bytes: Uint8Array }>;
+  exportModel(id: string): Promise<{ fileName: string; blob: Blob }>;
   importModelZip(file: Blob): Promise<LibraryEntry>;
 }

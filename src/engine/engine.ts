@@ -2,46 +2,96 @@
  * The engine: everything the page asks of the worker, behind the one `Engine` interface.
  * Owns the tfjs backend, the archives, the current model, training and generation.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { generate } from '../generate/generate';
+import { saveSafetensors } from '../model/index';
+import { fetchModelFiles, filesFromDrop } from '../hub/load';
+import { discoverRepoFiles } from '../hub/discover';
+import { baseModelId, openStore, type ModelRecord, type Store } from '../hub/store';
+import { hubLocation, parseRepo } from '../hub/urls';
+import { buildExportZipBlob, readExportZip } from '../export/exportZip';
+import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
+import type { TrainingCheckpoint } from '../train/checkpoint';
 import type {
   AddArchiveResult,
   ArchiveInput,
   ArchiveSummary,
   BackendReport,
+  CheckpointInfo,
   Engine,
   EngineInit,
+  FileProgress,
+  GenerateEvent,
+  GenerateSettings,
+  LibraryEntry,
+  ModelInfo,
+  ModelSource,
+  StorageInfo,
   TrainingDataInfo,
+  TrainProgress,
+  TrainResult,
+  TrainSettings,
 } from './api';
-import { ArchiveSet } from './archives';
+import { ArchiveSet, type StoredArchive } from './archives';
 import { pickBackend } from './backend';
+import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
+import { CHECKPOINT_ID, defaultSettings, TrainingSession, type SessionMeta, type SessionResult } from './training';
 
-export class EngineImpl implements Partial<Engine> {
+/** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
+interface FinetuneNotes {
+  botName: string;
+  people: PersonStats[];
+  settings: TrainSettings;
+  mode: 'full' | 'lora';
+  result: Omit<SessionResult, 'history' | 'valHistory'>;
+  backend: string;
+  baseRepo: string;
+}
+
+export class EngineImpl implements Engine {
   private backend: BackendReport | null = null;
   private modelHost = 'https://huggingface.co';
+  private store: Store | null = null;
+  private storageNote: string | null = null;
   private readonly archives = new ArchiveSet();
+  private model: LoadedModel | null = null;
+  private session: TrainingSession | null = null;
+  private generation: AbortController | null = null;
 
   async init(opts: EngineInit): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
     this.backend = await pickBackend(opts.backend);
+    this.store = await openStore();
+    if (!this.store.persistent) this.storageNote = this.store.reason ?? 'This browser gives no storage: models are kept only until the page closes.';
+    const kept = await this.store.getArchives().catch(() => []);
+    this.archives.restore(kept.map((r) => ({ summary: r.summary as ArchiveSummary, tweets: r.tweets as string[] })));
     return this.backend;
   }
 
+  // ---- archives ---------------------------------------------------------------------------------
+
   async addArchive(input: ArchiveInput): Promise<AddArchiveResult> {
     const { item, duplicate } = await this.archives.add(input);
+    if (!duplicate) await this.keepArchive(item);
     return { archive: item.summary, duplicate, data: this.archives.info() as TrainingDataInfo };
   }
 
   async removeArchive(id: string): Promise<TrainingDataInfo> {
     this.archives.remove(id);
+    await this.storage$().deleteArchives(id).catch(() => {});
     return this.dataInfo();
   }
 
   async renameArchive(id: string, username: string, displayName: string): Promise<TrainingDataInfo> {
     this.archives.rename(id, username, displayName);
+    const item = this.archives.all.find((a) => a.summary.id === id);
+    if (item) await this.keepArchive(item);
     return this.dataInfo();
   }
 
   async forgetArchives(): Promise<TrainingDataInfo> {
     this.archives.clear();
+    await this.storage$().deleteArchives().catch(() => {});
     return this.dataInfo();
   }
 
@@ -53,7 +103,399 @@ export class EngineImpl implements Partial<Engine> {
     return this.archives.info();
   }
 
+  /** Keeps the cleaned kept tweets and the summary (never anything else of the archive) so training can resume after a reload. */
+  private async keepArchive(item: StoredArchive): Promise<void> {
+    try {
+      await this.storage$().putArchive({ id: item.summary.id, label: item.summary.username, summary: item.summary, tweets: item.tweets });
+    } catch (err) {
+      this.storageNote = `The tweets could not be kept in this browser (${(err as Error).message}); they stay in this page until it closes.`;
+    }
+  }
+
   private dataInfo(): TrainingDataInfo {
     return this.archives.info() ?? { botName: '', usernames: [], displayNames: [], chars: 0, level: 'empty', message: 'No archive yet.' };
   }
+
+  // ---- models -----------------------------------------------------------------------------------
+
+  async modelDownloadSize(repo: string, revision?: string): Promise<number | null> {
+    const plan = await discoverRepoFiles(parseRepo(repo), { location: hubLocation({ host: this.modelHost, revision }) });
+    return plan.totalBytes;
+  }
+
+  async loadModel(source: ModelSource, onProgress: (p: FileProgress) => void): Promise<ModelInfo> {
+    if (this.session) throw new Error('Training is running: cancel it before loading another model.');
+    const startedAt = performance.now();
+    const store = this.storage$();
+    let networkBytes = 0;
+    let persisted = store.persistent;
+    let files: Record<string, Uint8Array>;
+    let meta: { id: string; name: string; kind: 'base' | 'finetuned'; baseRepo: string };
+
+    if (source.kind === 'hub') {
+      const repo = parseRepo(source.repo);
+      const revision = source.revision ?? 'main';
+      const seen = new Map<string, number>();
+      files = await fetchModelFiles(repo, {
+        store,
+        host: this.modelHost,
+        revision,
+        onProgress: (file, p) => {
+          const fromCache = !seen.has(file) && p.loaded === p.total && p.bytesPerSec === 0;
+          if (!fromCache) networkBytes += p.loaded - (seen.get(file) ?? 0);
+          seen.set(file, p.loaded);
+          onProgress({ file, loaded: p.loaded, total: p.total, bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, fromCache });
+        },
+        onStorageFull: (err) => {
+          persisted = false;
+          this.storageNote = err.message;
+        },
+      });
+      meta = { id: baseModelId(repo, revision), name: repo, kind: 'base', baseRepo: repo };
+    } else if (source.kind === 'files') {
+      files = await filesFromDrop(source.files);
+      const id = `dropped/${await fingerprint(files)}`;
+      const name = nameFromConfig(files) ?? 'dropped model';
+      meta = { id, name, kind: 'base', baseRepo: name };
+      persisted = await this.saveToLibrary({ id, name, kind: 'base', baseRepo: name, revision: 'main', files: Object.keys(files) }, files);
+      for (const [file, bytes] of Object.entries(files)) onProgress({ file, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: 0, etaSec: 0, fromCache: true });
+    } else {
+      const record = await store.getModel(source.id);
+      if (!record) throw new Error('That model is no longer in this browser’s storage.');
+      files = await store.getModelFiles(source.id);
+      meta = { id: record.id, name: record.name, kind: record.kind, baseRepo: record.baseRepo };
+      for (const [file, bytes] of Object.entries(files)) onProgress({ file, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: 0, etaSec: 0, fromCache: true });
+    }
+
+    const loaded = await buildModel(files, { ...meta, networkBytes, persisted }, { maxTensorBytes: this.maxTensorBytes(), startedAt });
+    this.model?.gpt2.dispose();
+    this.model = loaded;
+    return loaded.info;
+  }
+
+  async currentModel(): Promise<ModelInfo | null> {
+    return this.model?.info ?? null;
+  }
+
+  async library(): Promise<LibraryEntry[]> {
+    const records = await this.storage$().listModels();
+    return records.map(libraryEntry);
+  }
+
+  async storage(): Promise<StorageInfo> {
+    const store = this.storage$();
+    const est = await store.estimate().catch(() => null);
+    return { persistent: store.persistent, note: this.storageNote, usage: est?.usage ?? null, quota: est?.quota ?? null, persisted: null };
+  }
+
+  async renameModel(id: string, name: string): Promise<void> {
+    await this.storage$().renameModel(id, name);
+    if (this.model?.info.id === id) this.model.info = { ...this.model.info, name };
+  }
+
+  async deleteModel(id: string): Promise<void> {
+    await this.storage$().deleteModel(id);
+  }
+
+  // ---- training ---------------------------------------------------------------------------------
+
+  async defaultTrainSettings(): Promise<TrainSettings> {
+    return defaultSettings(this.model, this.backend?.name ?? 'cpu', this.archives.info()?.botName ?? '');
+  }
+
+  async train(settings: TrainSettings, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
+    const model = this.requireModel();
+    const data = this.archives.info();
+    if (!data || data.level === 'refuse' || data.level === 'empty') throw new Error(data?.message ?? 'Add an archive first.');
+    if (this.session) throw new Error('Training is already running.');
+    const texts = this.archives.merged().texts;
+    const base = { id: model.info.id, repo: model.info.kind === 'base' ? model.info.baseRepo : model.info.baseRepo };
+    return this.withTrainingLock(() => {
+      const session = TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress));
+      return this.runSession(session);
+    });
+  }
+
+  async pendingCheckpoint(): Promise<CheckpointInfo | null> {
+    if (this.session) return null;
+    const record = await this.storage$().getCheckpoint(CHECKPOINT_ID).catch(() => undefined);
+    if (!record) return null;
+    const { session, trainer } = record.meta as { session: SessionMeta; trainer: TrainingCheckpoint['meta'] };
+    return { id: CHECKPOINT_ID, name: session.modelName, step: trainer.step, totalSteps: session.settings.maxSteps > 0 ? Math.min(session.settings.maxSteps, trainer.totalSteps) : trainer.totalSteps, savedAt: trainer.savedAt, baseRepo: session.baseRepo };
+  }
+
+  async resumeTraining(onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
+    if (this.session) throw new Error('Training is already running.');
+    const store = this.storage$();
+    const record = await store.getCheckpoint(CHECKPOINT_ID);
+    if (!record) throw new Error('There is no checkpoint to resume.');
+    const { session: meta, trainer } = record.meta as { session: SessionMeta; trainer: TrainingCheckpoint['meta'] };
+    // Start again from the base weights the run started from, then apply the checkpoint.
+    await this.loadModel({ kind: 'library', id: meta.baseModelId }, () => {});
+    const model = this.requireModel();
+    const texts = this.archives.merged().texts;
+    const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
+    return this.withTrainingLock(() => {
+      const session = TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress));
+      return this.runSession(session);
+    });
+  }
+
+  async discardCheckpoint(): Promise<void> {
+    await this.storage$().deleteCheckpoint(CHECKPOINT_ID);
+  }
+
+  async pause(): Promise<void> {
+    await this.session?.pause();
+  }
+
+  async unpause(): Promise<void> {
+    this.session?.unpause();
+  }
+
+  async cancel(): Promise<void> {
+    this.session?.cancel();
+  }
+
+  private sessionHooks(onProgress: (p: TrainProgress) => void) {
+    return {
+      onProgress,
+      saveCheckpoint: async (cp: TrainingCheckpoint, meta: SessionMeta) => {
+        await this.storage$().putCheckpoint(CHECKPOINT_ID, { session: meta, trainer: cp.meta }, cp.tensors);
+        onProgress({ ...lastProgress(meta), phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.` });
+      },
+    };
+  }
+
+  private async runSession(session: TrainingSession): Promise<TrainResult> {
+    this.session = session;
+    try {
+      const result = await session.run();
+      if (result.cancelled) {
+        return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true };
+      }
+      session.finish();
+      const modelId = await this.saveFinetuned(session, result);
+      await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
+      return { modelId, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false };
+    } finally {
+      this.session = null;
+    }
+  }
+
+  /** Saves the fine-tuned weights as a library model and makes it the current model. */
+  private async saveFinetuned(session: TrainingSession, result: SessionResult): Promise<string> {
+    const model = session.model;
+    const meta = session.meta;
+    const id = `finetuned/${slugify(meta.modelName)}-${Date.now().toString(36)}`;
+    const safetensors = await saveSafetensors(model.gpt2, { format: 'pt' });
+    const files = { ...sideFiles(model.files), 'model.safetensors': safetensors };
+    const notes: FinetuneNotes = {
+      botName: meta.botName,
+      people: this.archives.summaries().map((a) => ({ username: a.username, displayName: a.displayName, ...a.stats })),
+      settings: meta.settings,
+      mode: meta.mode,
+      result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
+      backend: this.backendName(),
+      baseRepo: meta.baseRepo,
+    };
+    const persisted = await this.saveToLibrary(
+      { id, name: meta.modelName, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
+      files,
+    );
+    model.files = files;
+    model.info = { ...model.info, id, name: meta.modelName, kind: 'finetuned', persisted };
+    return id;
+  }
+
+  private async withTrainingLock<T>(run: () => Promise<T>): Promise<T> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return run();
+    return locks.request('tweetgpt-training', { ifAvailable: true }, async (lock) => {
+      if (!lock) throw new Error('Training is already running in another tab of this page. Wait for it to finish, or stop it there.');
+      return run();
+    }) as Promise<T>;
+  }
+
+  // ---- generation -------------------------------------------------------------------------------
+
+  async generate(settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<string[]> {
+    const model = this.requireModel();
+    if (this.session && !this.session.trainer.isPaused) throw new Error('Training is running: pause it to generate.');
+    this.generation?.abort();
+    const controller = new AbortController();
+    this.generation = controller;
+    const { tokenizer, gpt2 } = model;
+    const promptIds = tokenizer.encode(settings.prompt);
+    const out: string[] = [];
+    try {
+      for (let i = 0; i < settings.count && !controller.signal.aborted; i++) {
+        const decoder = tokenizer.streamDecoder();
+        let text = settings.prompt;
+        onEvent({ index: i, text, done: false });
+        for await (const id of generate(gpt2, promptIds, {
+          maxNewTokens: settings.maxNewTokens,
+          temperature: settings.temperature,
+          topK: settings.topK,
+          topP: settings.topP,
+          seed: settings.seed + i,
+          eosId: tokenizer.eosId,
+          signal: controller.signal,
+        })) {
+          const piece = decoder.push(id);
+          if (piece) {
+            text += piece;
+            onEvent({ index: i, text, done: false });
+          }
+        }
+        // A length cut can end inside a multi-byte character: drop its half rather than show U+FFFD.
+        text += decoder.flush().replace(/\uFFFD+$/, '');
+        out.push(text);
+        onEvent({ index: i, text, done: true });
+      }
+    } finally {
+      if (this.generation === controller) this.generation = null;
+    }
+    return out;
+  }
+
+  async stopGenerating(): Promise<void> {
+    this.generation?.abort();
+  }
+
+  // ---- export / import --------------------------------------------------------------------------
+
+  async exportModel(id: string): Promise<{ fileName: string; blob: Blob }> {
+    const store = this.storage$();
+    const record = await store.getModel(id);
+    if (!record) throw new Error('That model is no longer in this browser’s storage.');
+    const files = await store.getModelFiles(id);
+    const notes = record.archiveSummary as FinetuneNotes | undefined;
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
+    const generationConfig = files['generation_config.json']
+      ? (JSON.parse(new TextDecoder().decode(files['generation_config.json'])) as object)
+      : { bos_token_id: 50256, eos_token_id: 50256, do_sample: true, max_length: 160, temperature: 1, top_k: 50, top_p: 0.95 };
+    const tokenizerFiles: Record<string, Uint8Array> = {};
+    for (const [name, bytes] of Object.entries(sideFiles(files))) if (name !== 'config.json' && name !== 'generation_config.json') tokenizerFiles[name] = bytes;
+    const card = writeModelCard({
+      botName: notes?.botName ?? record.name,
+      displayNames: notes?.people.map((p) => p.displayName) ?? [],
+      usernames: notes?.people.map((p) => p.username) ?? [],
+      stats: notes?.people ?? [],
+      baseModel: record.baseRepo,
+      training: {
+        epochs: notes?.settings.epochs ?? 0,
+        steps: notes?.result.steps ?? 0,
+        lr: notes?.settings.learningRate ?? 0,
+        batch: notes?.settings.batchSize ?? 0,
+        mode: notes?.mode ?? 'full',
+        loraRank: notes?.mode === 'lora' ? notes.settings.loraRank : undefined,
+        blockSize: notes?.settings.blockSize ?? 0,
+        valLossBefore: notes?.result.valLossBefore ?? NaN,
+        valLossAfter: notes?.result.valLossAfter ?? NaN,
+        trainLoss: notes?.result.trainLoss ?? NaN,
+        seconds: notes?.result.seconds ?? 0,
+        backend: notes?.backend ?? '',
+      },
+      date: new Date(record.createdAt),
+      modelId: slugify(record.name),
+    });
+    config._name_or_path = record.baseRepo;
+    const blob = await buildExportZipBlob({
+      safetensors: files['model.safetensors'],
+      config,
+      generationConfig,
+      tokenizerFiles,
+      card,
+      meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes, finalValLoss: record.finalValLoss ?? null },
+    });
+    return { fileName: `${slugify(record.name)}.zip`, blob };
+  }
+
+  async importModelZip(file: Blob): Promise<LibraryEntry> {
+    const { files, meta } = await readExportZip(file);
+    const m = (meta ?? {}) as { name?: string; baseRepo?: string; notes?: FinetuneNotes; finalValLoss?: number | null };
+    const name = m.name ?? nameFromConfig(files) ?? 'imported model';
+    // Check the weights load before listing the model: a broken zip must not enter the library.
+    const probe = await buildModel(files, { id: 'probe', name, kind: 'finetuned', baseRepo: '', networkBytes: 0, persisted: false }, { maxTensorBytes: this.maxTensorBytes(), startedAt: performance.now() });
+    probe.gpt2.dispose();
+    const id = `imported/${slugify(name)}-${(await fingerprint(files)).slice(0, 10)}`;
+    await this.saveToLibrary(
+      { id, name, kind: 'finetuned', baseRepo: m.baseRepo ?? nameFromConfig(files) ?? 'unknown', revision: 'main', files: Object.keys(files), archiveSummary: m.notes, finalValLoss: m.finalValLoss ?? undefined },
+      files,
+    );
+    const record = await this.storage$().getModel(id);
+    if (!record) throw new Error(this.storageNote ?? 'The model could not be stored in this browser.');
+    return libraryEntry(record);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private storage$(): Store {
+    if (!this.store) throw new Error('The engine is not started yet.');
+    return this.store;
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new Error('Load a model first.');
+    return this.model;
+  }
+
+  private backendName() {
+    return this.backend?.name ?? (tf.getBackend() as BackendReport['name']);
+  }
+
+  /** WebGPU binds at most maxStorageBufferBindingSize per tensor: bigger embeddings are split by rows. */
+  private maxTensorBytes(): number | undefined {
+    return this.backend?.name === 'webgpu' && this.backend.adapter ? this.backend.adapter.maxBindingBytes : undefined;
+  }
+
+  /** Stores a model; false (and a note) when storage is full or missing, so it lives in memory only. */
+  private async saveToLibrary(record: Parameters<Store['putModel']>[0], files: Record<string, Uint8Array>): Promise<boolean> {
+    const store = this.storage$();
+    if (!store.persistent) return false;
+    try {
+      await store.putModel(record, files);
+      return true;
+    } catch (err) {
+      this.storageNote = (err as Error).message;
+      return false;
+    }
+  }
+}
+
+function libraryEntry(r: ModelRecord): LibraryEntry {
+  const notes = r.archiveSummary as FinetuneNotes | undefined;
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    baseRepo: r.baseRepo,
+    sizeBytes: r.sizeBytes,
+    createdAt: new Date(r.createdAt).toISOString(),
+    archiveSummary: notes?.people?.length ? notes.people.map((p) => `@${p.username}: ${p.kept} tweets kept of ${p.downloaded}`).join('; ') : null,
+    finalValLoss: r.finalValLoss ?? null,
+  };
+}
+
+function lastProgress(meta: SessionMeta): TrainProgress {
+  return { phase: 'checkpoint', step: 0, totalSteps: 0, epoch: 0, trainLoss: null, valLoss: null, valPerplexity: null, valLossBefore: meta.valLossBefore, tokensPerSec: 0, elapsedMs: 0, etaMs: null, lr: 0, mode: meta.mode, modeReason: meta.modeReason, message: '' };
+}
+
+function nameFromConfig(files: Record<string, Uint8Array>): string | null {
+  try {
+    const c = JSON.parse(new TextDecoder().decode(files['config.json'])) as { _name_or_path?: string };
+    return c._name_or_path || null;
+  } catch {
+    return null;
+  }
+}
+
+/** A short content hash of a model's files, to tell dropped models apart. */
+async function fingerprint(files: Record<string, Uint8Array>): Promise<string> {
+  const parts = Object.keys(files).sort().map((k) => `${k}:${files[k].byteLength}`);
+  const weights = files['model.safetensors'] ?? files['pytorch_model.bin'];
+  const head = weights ? weights.subarray(0, Math.min(weights.byteLength, 1 << 20)) : new Uint8Array();
+  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array([...new TextEncoder().encode(parts.join('|')), ...head]));
+  return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -44,8 +44,8 @@ export function createEngineClient(onDeath: (err: EngineDiedError) => void): Eng
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) =>
-          Promise.race([(value as (...a: unknown[]) => Promise<unknown>).apply(target, args), died]);
+        // Reflect.apply, not value.apply: on a comlink proxy `.apply` would be a remote property.
+        return (...args: unknown[]) => Promise.race([Reflect.apply(value as (...a: unknown[]) => Promise<unknown>, target, args), died]);
       },
     }) as EngineRemote;
     return remote;

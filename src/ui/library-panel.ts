@@ -30,14 +30,14 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
       const exp = h('button', { class: 'secondary' }, 'Export .zip');
       exp.addEventListener('click', () =>
         void act(async () => {
-          const { fileName, bytes: data } = await app.engine.exportModel(e.id);
-          const url = URL.createObjectURL(new Blob([data as BlobPart], { type: 'application/zip' }));
+          const { fileName, blob } = await app.engine.exportModel(e.id);
+          const url = URL.createObjectURL(blob);
           const a = h('a', { href: url, download: fileName });
           document.body.append(a);
           a.click();
           a.remove();
           setTimeout(() => URL.revokeObjectURL(url), 60_000);
-          say(message, `Exported ${fileName} (${bytes(data.byteLength)}).`, 'ok');
+          say(message, `Exported ${fileName} (${bytes(blob.size)}).`, 'ok');
         }),
       );
       const meta = h(

@@ -1,0 +1,252 @@
+/**
+ * One fine-tuning session as the page sees it: builds the dataset from the merged archives, picks
+ * full fine-tuning or LoRA, runs the Trainer, saves checkpoints to storage every few minutes (and
+ * when paused, cancelled or finished), and resumes from one after a reload.
+ *
+ * Only one tab trains at a time (Web Locks): two tabs writing the same checkpoint would corrupt
+ * each other's training.
+ */
+import { buildDataset, type Dataset } from '../train/dataset';
+import { activationBytes, chooseMode } from '../train/memory';
+import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress, type TrainSettings as TrainerSettings } from '../train/trainer';
+import { mergeLoRA } from '../train/lora';
+import type { TrainingCheckpoint } from '../train/checkpoint';
+import type { BackendName, TrainProgress, TrainSettings } from './api';
+import type { LoadedModel } from './loaded-model';
+
+export const CHECKPOINT_ID = 'current';
+/** Save a checkpoint at least this often while training. */
+export const CHECKPOINT_EVERY_MS = 2 * 60 * 1000;
+
+/** What a checkpoint records besides the trainer's own state, to resume after a reload. */
+export interface SessionMeta {
+  modelName: string;
+  baseModelId: string;
+  baseRepo: string;
+  settings: TrainSettings;
+  mode: 'full' | 'lora';
+  modeReason: string;
+  valLossBefore: number | null;
+  botName: string;
+}
+
+export interface SessionResult {
+  cancelled: boolean;
+  steps: number;
+  valLossBefore: number;
+  valLossAfter: number;
+  trainLoss: number | null;
+  seconds: number;
+  history: Array<{ step: number; loss: number }>;
+  valHistory: Array<{ step: number; loss: number }>;
+}
+
+/** Memory the backend can give training, when it says (wasm's heap is capped at 2 GiB in tfjs's build). */
+export function backendMemoryBytes(backend: BackendName): number | null {
+  if (backend === 'wasm') return 2 * 1024 ** 3;
+  if (backend === 'cpu') return (performance as Performance & { memory?: { jsHeapSizeLimit?: number } }).memory?.jsHeapSizeLimit ?? null;
+  return null;
+}
+
+export function defaultSettings(model: LoadedModel | null, backend: BackendName, botName: string): TrainSettings {
+  const t = trainerDefaults('full');
+  return {
+    epochs: t.epochs,
+    learningRate: t.learningRate,
+    batchSize: t.batchSize,
+    microBatch: t.microBatchSize,
+    blockSize: Math.min(128, model?.gpt2.config.nPositions ?? 128),
+    mode: 'auto',
+    loraRank: t.lora.rank,
+    loraAlpha: t.lora.alpha,
+    warmupFraction: t.warmupFraction,
+    weightDecay: t.weightDecay,
+    clipNorm: t.maxGradNorm,
+    seed: 42,
+    maxSteps: 0,
+    modelName: botName || 'my-bot',
+  };
+  void backend;
+}
+
+/** Full fine-tuning or LoRA for this model on this backend, with the sentence the page shows. */
+export function pickMode(model: LoadedModel, settings: TrainSettings, backend: BackendName): { mode: 'full' | 'lora'; reason: string } {
+  if (settings.mode !== 'auto') return { mode: settings.mode, reason: `chosen in the advanced settings` };
+  const c = model.gpt2.config;
+  const params = model.info.params;
+  const choice = chooseMode(params, backendMemoryBytes(backend), activationBytes(c, settings.microBatch, settings.blockSize));
+  return { mode: choice.mode, reason: choice.reason };
+}
+
+function trainerSettings(s: TrainSettings, mode: 'full' | 'lora'): Partial<TrainerSettings> {
+  const lr = mode === 'lora' && s.mode === 'auto' && s.learningRate === trainerDefaults('full').learningRate ? trainerDefaults('lora').learningRate : s.learningRate;
+  return {
+    mode,
+    epochs: Math.max(1, Math.round(s.epochs)),
+    batchSize: Math.max(1, Math.round(s.batchSize)),
+    microBatchSize: Math.max(1, Math.min(Math.round(s.microBatch), Math.round(s.batchSize))),
+    learningRate: lr,
+    warmupFraction: s.warmupFraction,
+    weightDecay: s.weightDecay,
+    maxGradNorm: s.clipNorm,
+    seed: s.seed,
+    lora: { ...trainerDefaults('lora').lora, rank: Math.max(1, Math.round(s.loraRank)), alpha: s.loraAlpha },
+  };
+}
+
+export function datasetFor(model: LoadedModel, texts: string[], s: TrainSettings): Dataset {
+  return buildDataset(texts, model.tokenizer, { blockSize: s.blockSize, nPositions: model.gpt2.config.nPositions, seed: s.seed });
+}
+
+export interface SessionHooks {
+  onProgress(p: TrainProgress): void;
+  saveCheckpoint(cp: TrainingCheckpoint, meta: SessionMeta): Promise<void>;
+}
+
+/** A running (or paused) training session. */
+export class TrainingSession {
+  private lastSave = performance.now();
+  private saving: Promise<void> | null = null;
+  private status: TrainProgress['phase'] = 'preparing';
+
+  private constructor(
+    readonly trainer: Trainer,
+    readonly model: LoadedModel,
+    readonly meta: SessionMeta,
+    private readonly hooks: SessionHooks,
+  ) {}
+
+  static start(model: LoadedModel, texts: string[], settings: TrainSettings, backend: BackendName, base: { id: string; repo: string }, botName: string, hooks: SessionHooks): TrainingSession {
+    const { mode, reason } = pickMode(model, settings, backend);
+    const dataset = datasetFor(model, texts, settings);
+    const trainer = new Trainer(model.gpt2, dataset, trainerSettings(settings, mode), { onProgress: (p) => session.progress(p) });
+    const meta: SessionMeta = { modelName: settings.modelName, baseModelId: base.id, baseRepo: base.repo, settings, mode, modeReason: reason, valLossBefore: null, botName };
+    const session: TrainingSession = new TrainingSession(trainer, model, meta, hooks);
+    return session;
+  }
+
+  static restore(model: LoadedModel, texts: string[], checkpoint: TrainingCheckpoint, meta: SessionMeta, hooks: SessionHooks): TrainingSession {
+    const dataset = datasetFor(model, texts, meta.settings);
+    const trainer = Trainer.restore(model.gpt2, dataset, checkpoint, { onProgress: (p) => session.progress(p) });
+    const session: TrainingSession = new TrainingSession(trainer, model, meta, hooks);
+    return session;
+  }
+
+  async run(): Promise<SessionResult> {
+    const t0 = performance.now();
+    this.status = this.trainer.step === 0 ? 'evaluating' : 'training';
+    this.emit({ phase: this.status, message: this.trainer.step === 0 ? 'Measuring the validation loss before training…' : `Resuming at step ${this.trainer.step}.` });
+    const maxSteps = this.meta.settings.maxSteps > 0 ? this.meta.settings.maxSteps : undefined;
+    const result = await this.trainer.run({ stopAtStep: maxSteps });
+    await this.saving;
+    const cancelled = result.status === 'cancelled';
+    if (cancelled) await this.checkpoint();
+    // Stopped early by "stop after N steps": the trainer validates only on its own schedule, so
+    // measure the "after" figure here rather than repeat an older one.
+    let after = result.finalValLoss ?? NaN;
+    if (result.status === 'stopped') {
+      this.emit({ phase: 'evaluating', message: 'Measuring the validation loss after training…' });
+      after = (await this.trainer.validationLoss()) ?? NaN;
+      this.emit({ phase: 'done', step: result.step, valLoss: after, valPerplexity: Math.exp(after), message: '' });
+    }
+    const before = result.initialValLoss ?? this.meta.valLossBefore ?? NaN;
+    const last = result.history[result.history.length - 1];
+    return {
+      cancelled,
+      steps: result.step,
+      valLossBefore: before,
+      valLossAfter: after,
+      trainLoss: last?.trainLoss ?? null,
+      seconds: (performance.now() - t0) / 1000,
+      history: result.history.map((r) => ({ step: r.step, loss: r.trainLoss })),
+      valHistory: result.valHistory.map((r) => ({ step: r.step, loss: r.valLoss })),
+    };
+  }
+
+  /** Folds LoRA adapters into the weights (before saving the fine-tuned model). */
+  finish(): void {
+    if (this.model.gpt2.adapters.size > 0) mergeLoRA(this.model.gpt2);
+    this.trainer.dispose();
+  }
+
+  async pause(): Promise<void> {
+    this.status = 'paused';
+    await this.trainer.pause();
+    this.emit({ phase: 'paused', message: 'Paused. A checkpoint is saved; resume when you like.' });
+    await this.checkpoint();
+  }
+
+  unpause(): void {
+    this.status = 'training';
+    this.trainer.resume();
+  }
+
+  cancel(): void {
+    this.status = 'cancelled';
+    this.trainer.cancel();
+  }
+
+  async checkpoint(): Promise<void> {
+    const save = async () => {
+      const cp = await this.trainer.checkpoint(this.meta.botName);
+      await this.hooks.saveCheckpoint(cp, this.meta);
+      this.lastSave = performance.now();
+    };
+    const p = (this.saving ?? Promise.resolve()).then(save);
+    this.saving = p.catch(() => {});
+    await p;
+  }
+
+  private progress(p: StepProgress): void {
+    if (p.trainLoss === undefined && p.valLoss !== undefined && p.step === 0) this.meta.valLossBefore = p.valLoss;
+    if (this.status !== 'paused' && this.status !== 'cancelled') this.status = 'training';
+    this.emit({
+      phase: p.trainLoss === undefined ? 'evaluating' : this.status,
+      step: p.step,
+      totalSteps: p.totalSteps,
+      epoch: p.epoch,
+      trainLoss: p.trainLoss ?? null,
+      valLoss: p.valLoss ?? null,
+      valPerplexity: p.valPerplexity ?? null,
+      tokensPerSec: p.tokensPerSec,
+      elapsedMs: p.elapsedMs,
+      // The trainer's ETA runs to its full schedule; "stop after N steps" ends sooner.
+      etaMs: p.step < p.totalSteps ? (p.etaMs * (Math.min(p.totalSteps, this.cap) - p.step)) / (p.totalSteps - p.step) : 0,
+      lr: p.lr,
+      message: '',
+    });
+    if (p.trainLoss !== undefined && performance.now() - this.lastSave > CHECKPOINT_EVERY_MS && !this.saving) {
+      this.saving = this.checkpoint()
+        .catch((err: unknown) => this.emit({ phase: this.status, message: `The checkpoint could not be saved: ${(err as Error).message}` }))
+        .finally(() => (this.saving = null));
+    }
+  }
+
+  /** The last step this session runs to ("stop after N steps", or the whole schedule). */
+  private get cap(): number {
+    return this.meta.settings.maxSteps > 0 ? this.meta.settings.maxSteps : Infinity;
+  }
+
+  private emit(p: Partial<TrainProgress> & { phase: TrainProgress['phase'] }): void {
+    const t = this.trainer;
+    const cap = this.cap;
+    this.hooks.onProgress({
+      step: t.step,
+      epoch: t.epoch + 1,
+      trainLoss: null,
+      valLoss: null,
+      valPerplexity: null,
+      valLossBefore: this.meta.valLossBefore,
+      tokensPerSec: 0,
+      elapsedMs: 0,
+      etaMs: null,
+      lr: 0,
+      mode: this.meta.mode,
+      modeReason: this.meta.modeReason,
+      message: '',
+      ...p,
+      // "Stop after N steps" caps what the page shows as the end.
+      totalSteps: Math.min(p.totalSteps ?? t.totalSteps, cap),
+    });
+  }
+}
