@@ -13,8 +13,7 @@
  * clipped to a valid row and masked to zero) and the chunks' results are summed, so no tensor
  * as large as the whole table is ever made.
  *
- * Call it inside `tf.tidy` (or a gradient scope): the helper tensors it makes are kept for the
- * backward pass and freed by the enclosing scope.
+ * Call it inside `tf.tidy` (or a gradient scope), which frees the helper tensors it makes.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -38,10 +37,10 @@ export function embeddingLookup(
   const width = chunks[0].shape[1];
 
   // Per chunk: the local row of each id (clipped into range) and whether the id lives there.
-  const locate = (k: number): { local: tf.Tensor1D; inside: tf.Tensor2D | null } => {
+  const locate = (k: number, idsK: tf.Tensor1D): { local: tf.Tensor1D; inside: tf.Tensor2D | null } => {
     const rows = chunks[k].shape[0];
-    if (chunks.length === 1) return { local: idsInt, inside: null };
-    const shifted = tf.sub(idsInt, tf.scalar(starts[k], 'int32'));
+    if (chunks.length === 1) return { local: idsK, inside: null };
+    const shifted = tf.sub(idsK, tf.scalar(starts[k], 'int32'));
     const local = tf.minimum(tf.maximum(shifted, tf.scalar(0, 'int32')), tf.scalar(rows - 1, 'int32'));
     const inside = tf.cast(
       tf.logicalAnd(tf.greaterEqual(shifted, tf.scalar(0, 'int32')), tf.less(shifted, tf.scalar(rows, 'int32'))),
@@ -52,17 +51,22 @@ export function embeddingLookup(
 
   const lookup = tf.customGrad((...args: unknown[]) => {
     const tables = args.slice(0, chunks.length) as tf.Tensor2D[];
+    const save = args[chunks.length] as tf.GradSaveFunc;
+    // The backward pass runs after the caller's scopes have freed their intermediates: the ids
+    // must be saved through the tape, not captured.
+    save([idsInt]);
     const parts = tables.map((table, k) => {
-      const { local, inside } = locate(k);
+      const { local, inside } = locate(k, idsInt);
       const rows = tf.gather(table, local);
       return inside === null ? rows : tf.mul(rows, inside);
     });
     const value = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
-    const gradFunc = (dy: tf.Tensor2D): tf.Tensor[] =>
-      tables.map((table, k) => {
-        const { local, inside } = locate(k);
-        const rows = table.shape[0];
+    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] =>
+      chunks.map((chunk, k) => {
+        const { local, inside } = locate(k, saved[0] as tf.Tensor1D);
+        const rows = chunk.shape[0];
         const g = inside === null ? dy : tf.mul(dy, inside);
+        if (useOneHot && rows === 1) return tf.sum(g, 0, true); // tf.oneHot needs depth >= 2
         if (useOneHot) {
           // onehot(local) [n, rows]; masked-out ids contribute g = 0 whatever row they point to.
           return tf.matMul(tf.oneHot(local, rows, 1, 0, 'float32'), g, true, false);

@@ -86,7 +86,9 @@ for (const { weights, maxTensorBytes, sgd } of variants) {
         const { loss, grads } = lossGrads(copy, batch);
         losses.push((await loss.data())[0]);
         for (const [key, v] of Object.entries(copy.params)) {
-          v.assign(tf.tidy(() => tf.sub(v, tf.mul(grads[key], lr))));
+          const next = tf.tidy(() => tf.sub(v, tf.mul(grads[key], lr)));
+          v.assign(next);
+          next.dispose();
         }
         tf.dispose([loss, ...Object.values(grads)]);
       }
