@@ -31,6 +31,8 @@ export interface EngineInit {
   backend: BackendName | null;
   /** Base URL of the model host (Hugging Face layout `/<repo>/resolve/<rev>/<file>`). */
   modelHost: string;
+  /** False when the page found no usable IndexedDB (private windows): keep everything in memory. */
+  storageAvailable: boolean;
 }
 
 export interface ArchiveStats {
@@ -135,6 +137,8 @@ export interface TrainSettings {
   seed: number;
   /** Stop after this many optimizer steps (0 = the whole schedule). */
   maxSteps: number;
+  /** Save a checkpoint at least this often (minutes); also on pause, cancel and at the end. */
+  checkpointMinutes: number;
   modelName: string;
 }
 

@@ -7,7 +7,7 @@ import { generate } from '../generate/generate';
 import { saveSafetensors } from '../model/index';
 import { fetchModelFiles, filesFromDrop } from '../hub/load';
 import { discoverRepoFiles } from '../hub/discover';
-import { baseModelId, openStore, type ModelRecord, type Store } from '../hub/store';
+import { baseModelId, MemoryStore, openStore, type ModelRecord, type Store } from '../hub/store';
 import { hubLocation, parseRepo } from '../hub/urls';
 import { buildExportZipBlob, readExportZip } from '../export/exportZip';
 import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
@@ -61,7 +61,7 @@ export class EngineImpl implements Engine {
   async init(opts: EngineInit): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
     this.backend = await pickBackend(opts.backend);
-    this.store = await openStore();
+    this.store = opts.storageAvailable ? await openStore() : new MemoryStore('This browser gives the page no storage (a private window?), so models are kept only until the page closes.');
     if (!this.store.persistent) this.storageNote = this.store.reason ?? 'This browser gives no storage: models are kept only until the page closes.';
     const kept = await this.store.getArchives().catch(() => []);
     this.archives.restore(kept.map((r) => ({ summary: r.summary as ArchiveSummary, tweets: r.tweets as string[] })));

@@ -15,8 +15,6 @@ import type { BackendName, TrainProgress, TrainSettings } from './api';
 import type { LoadedModel } from './loaded-model';
 
 export const CHECKPOINT_ID = 'current';
-/** Save a checkpoint at least this often while training. */
-export const CHECKPOINT_EVERY_MS = 2 * 60 * 1000;
 
 /** What a checkpoint records besides the trainer's own state, to resume after a reload. */
 export interface SessionMeta {
@@ -64,6 +62,7 @@ export function defaultSettings(model: LoadedModel | null, backend: BackendName,
     clipNorm: t.maxGradNorm,
     seed: 42,
     maxSteps: 0,
+    checkpointMinutes: 2,
     modelName: botName || 'my-bot',
   };
   void backend;
@@ -215,7 +214,7 @@ export class TrainingSession {
       lr: p.lr,
       message: '',
     });
-    if (p.trainLoss !== undefined && performance.now() - this.lastSave > CHECKPOINT_EVERY_MS && !this.saving) {
+    if (p.trainLoss !== undefined && performance.now() - this.lastSave > this.meta.settings.checkpointMinutes * 60_000 && !this.saving) {
       this.saving = this.checkpoint()
         .catch((err: unknown) => this.emit({ phase: this.status, message: `The checkpoint could not be saved: ${(err as Error).message}` }))
         .finally(() => (this.saving = null));

@@ -480,7 +480,8 @@ class Dropout {
  * tf.logSumExp's own gradient also runs through max's (an equality mask and two more full-size
  * products), which on logits as wide as the vocabulary is most of the backward pass.
  */
-const logSumExpRows = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const logSumExpRows = tf.customGrad((...args: unknown[]) => {
+  const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
   const max = tf.max(x, -1, true);
   const lse = tf.add(tf.reshape(max, [-1]), tf.log(tf.sum(tf.exp(tf.sub(x, max)), -1)));
   save([x, lse]);

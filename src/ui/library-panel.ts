@@ -10,6 +10,7 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
 
   const refresh = async () => {
     const [entries, storage] = await Promise.all([app.engine.library(), app.engine.storage()]);
+    storage.persisted = (await navigator.storage?.persisted?.().catch(() => null)) ?? null;
     const parts = [storage.usage !== null ? `${bytes(storage.usage)} used of ${bytes(storage.quota)} available to this page` : 'storage use unknown'];
     if (storage.persisted === true) parts.push('kept safe from eviction');
     $('storage-info').textContent = parts.join(' · ') + (storage.note ? ` — ${storage.note}` : '');

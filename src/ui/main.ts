@@ -26,12 +26,29 @@ const errorBox = $('engine-error');
 let client: EngineClient;
 const app = new App(() => client.engine);
 
+/** Whether IndexedDB works here (private windows may have none, or refuse to open it). */
+async function storageAvailable(): Promise<boolean> {
+  if (typeof indexedDB === 'undefined' || indexedDB === null) return false;
+  return new Promise<boolean>((resolve) => {
+    try {
+      const req = indexedDB.open('tweetgpt-probe');
+      req.onsuccess = () => {
+        req.result.close();
+        resolve(true);
+      };
+      req.onerror = () => resolve(false);
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
 async function boot(): Promise<void> {
   status.dataset.state = 'starting';
   $('backend-name').textContent = 'Starting the engine…';
   $('backend-reason').textContent = '';
   try {
-    const report = await app.engine.init({ backend: forced, modelHost });
+    const report = await app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable() });
     app.state.backend = report;
     status.dataset.state = 'ready';
     status.dataset.backend = report.name;
@@ -66,7 +83,10 @@ client = createEngineClient((err) => {
 
 restartBtn.addEventListener('click', () => {
   client.restart();
-  void boot();
+  // Ask the browser not to evict stored models (only the page may ask; workers cannot).
+void navigator.storage?.persist?.().catch(() => false);
+
+void boot();
 });
 
 mountArchivePanel(app);
@@ -77,5 +97,8 @@ mountLibraryPanel(app, models);
 
 // A hook for the fault-tolerance tests: kill the worker the way a crash would.
 (window as unknown as { tweetgpt: object }).tweetgpt = { killEngine: (why = 'terminated') => client.kill(why) };
+
+// Ask the browser not to evict stored models (only the page may ask; workers cannot).
+void navigator.storage?.persist?.().catch(() => false);
 
 void boot();

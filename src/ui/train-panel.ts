@@ -20,6 +20,7 @@ const FIELDS: Array<[SettingKey, string, string]> = [
   ['clipNorm', 'Gradient clip norm', 'any'],
   ['seed', 'Seed', '1'],
   ['maxSteps', 'Stop after steps (0 = all)', '1'],
+  ['checkpointMinutes', 'Checkpoint every (minutes)', 'any'],
 ];
 
 export function mountTrainPanel(app: App): void {
