@@ -35,8 +35,7 @@ export function sampleToken(logits: ArrayLike<number>, opts: SamplingOptions, rn
   const topP = opts.topP === undefined ? 1 : opts.topP;
   if (!(topP > 0 && topP <= 1)) throw new Error(`topP must be in (0, 1], got ${opts.topP}`);
 
-  // Candidates, most likely first. Sorting the whole vocabulary is only needed for top-p
-  // without top-k; with top-k a threshold pass keeps just the k largest before sorting.
+  // Candidates: the k largest logits (a linear-time selection), or the whole vocabulary.
   let candidates: number[];
   if (topK < n) {
     const kth = kthLargest(logits, topK);
@@ -46,19 +45,35 @@ export function sampleToken(logits: ArrayLike<number>, opts: SamplingOptions, rn
   } else {
     candidates = Array.from({ length: n }, (_, i) => i);
   }
-  candidates.sort((a, b) => logits[b] - logits[a] || a - b);
 
-  // softmax(logits / temperature) over the candidates
-  const max = logits[candidates[0]];
-  const weights = candidates.map((i) => Math.exp((logits[i] - max) / temperature));
+  // softmax(logits / temperature) over the candidates, unnormalised (the largest weighs 1)
+  let max = -Infinity;
+  for (const i of candidates) if (logits[i] > max) max = logits[i];
+  let weights = candidates.map((i) => Math.exp((logits[i] - max) / temperature));
   let total = weights.reduce((a, b) => a + b, 0);
 
   if (topP < 1) {
-    let kept = 0;
+    // The nucleus lies among the tokens weighing at least t as soon as those reach the mass
+    // p * total, so only they need sorting (a few dozen rather than 50257, for GPT-2).
+    let kept: number[] = [];
+    for (let t = 1e-3; ; t *= 1e-3) {
+      kept = [];
+      let mass = 0;
+      for (let j = 0; j < weights.length; j++) {
+        if (weights[j] >= t) {
+          kept.push(j);
+          mass += weights[j];
+        }
+      }
+      if (mass >= topP * total || t < 1e-300) break;
+    }
+    kept.sort((a, b) => weights[b] - weights[a] || candidates[a] - candidates[b]);
     let mass = 0;
-    while (kept < weights.length && mass < topP * total) mass += weights[kept++];
-    weights.length = Math.max(1, kept);
-    candidates.length = weights.length;
+    let size = 0;
+    while (size < kept.length && mass < topP * total) mass += weights[kept[size++]];
+    kept.length = Math.max(1, size);
+    candidates = kept.map((j) => candidates[j]);
+    weights = kept.map((j) => weights[j]);
     total = weights.reduce((a, b) => a + b, 0);
   }
 

@@ -90,6 +90,43 @@ describe('sampleToken', () => {
     );
   });
 
+  test('property: top-p matches a nucleus built by sorting the whole vocabulary', () => {
+    /** The textbook algorithm: sort everything, keep the prefix reaching p, sample it. */
+    function nucleusReference(logits: number[], temperature: number, topP: number, rng: () => number): number {
+      const max = Math.max(...logits);
+      const w = logits.map((l) => Math.exp((l - max) / temperature));
+      const total = w.reduce((a, b) => a + b, 0);
+      const order = logits.map((_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+      const kept: number[] = [];
+      let mass = 0;
+      for (const i of order) {
+        if (mass >= topP * total) break;
+        kept.push(i);
+        mass += w[i];
+      }
+      const keptTotal = kept.reduce((a, i) => a + w[i], 0);
+      let r = rng() * keptTotal;
+      for (const i of kept) {
+        r -= w[i];
+        if (r < 0) return i;
+      }
+      return kept[kept.length - 1];
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -40, max: 40, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        fc.double({ min: 0.01, max: 0.999, noNaN: true }),
+        fc.double({ min: 0.1, max: 3, noNaN: true }),
+        fc.integer(),
+        (logits, topP, temperature, seed) => {
+          const got = sampleToken(logits, { temperature, topP }, createRng(seed));
+          expect(got).toBe(nucleusReference(logits, temperature, topP, createRng(seed)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   test('a GPT-2-sized row of logits', () => {
     const rng = createRng(7);
     const logits = Float32Array.from({ length: 50257 }, () => rng() * 10);
