@@ -119,7 +119,10 @@ export class EngineImpl implements Engine {
   // ---- models -----------------------------------------------------------------------------------
 
   async modelDownloadSize(repo: string, revision?: string): Promise<number | null> {
-    const plan = await discoverRepoFiles(parseRepo(repo), { location: hubLocation({ host: this.modelHost, revision }) });
+    const name = parseRepo(repo);
+    // Already stored: nothing to download, and no request to the host either.
+    if ((await this.storage$().getModel(baseModelId(name, revision ?? 'main')))?.complete) return 0;
+    const plan = await discoverRepoFiles(name, { location: hubLocation({ host: this.modelHost, revision }) });
     return plan.totalBytes;
   }
 
@@ -167,7 +170,14 @@ export class EngineImpl implements Engine {
       for (const [file, bytes] of Object.entries(files)) onProgress({ file, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: 0, etaSec: 0, fromCache: true });
     }
 
-    const loaded = await buildModel(files, { ...meta, networkBytes, persisted }, { maxTensorBytes: this.maxTensorBytes(), startedAt });
+    let loaded: LoadedModel;
+    try {
+      loaded = await buildModel(files, { ...meta, networkBytes, persisted }, { maxTensorBytes: this.maxTensorBytes(), startedAt });
+    } catch (err) {
+      // Files that do not make a model (corrupt weights, a wrong config) must not stay in the library.
+      if (source.kind !== 'library') await store.deleteModel(meta.id).catch(() => {});
+      throw err;
+    }
     this.model?.gpt2.dispose();
     this.model = loaded;
     return loaded.info;

@@ -164,8 +164,9 @@ export class GPT2 {
       if (!sameShape(w.shape, shape)) {
         throw new Error(`GPT-2 tensor "${name}" has shape [${w.shape}], config.json implies [${shape}]`);
       }
-      if (w.data.length !== shape.reduce((a, b) => a * b, 1)) {
-        throw new Error(`GPT-2 tensor "${name}" holds ${w.data.length} values, its shape needs more`);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (w.data.length !== size) {
+        throw new Error(`GPT-2 tensor "${name}" holds ${w.data.length} values, its shape [${shape}] needs ${size}`);
       }
     }
     const params: Record<string, tf.Variable> = {};
@@ -305,6 +306,7 @@ export class GPT2 {
 
   private meanLoss(ids: tf.Tensor2D, opts: ForwardOptions): tf.Scalar {
     this.assertAlive();
+    if (ids.rank !== 2) throw new Error(`loss expects ids of shape [batch, time], got [${ids.shape}]`);
     const [B, T] = ids.shape;
     if (T < 2) throw new Error('loss: each sequence needs at least 2 tokens (one to read, one to predict)');
     const dropout = this.dropoutFor(opts);
@@ -315,7 +317,8 @@ export class GPT2 {
       const h = tf.reshape(this.transformer(inputs, 0, dropout, null).h, [B * (T - 1), C]) as tf.Tensor2D;
       // cross-entropy = logsumexp(logits) - logits[target], with logits[target] = h . wte[target]:
       // the target logit comes from an embedding lookup, so no [rows, vocab] one-hot is built,
-      // and logsumexp combines per-chunk results, so no tensor spans the whole vocabulary.
+      // and with wte in chunks logsumexp combines per-chunk results, so no tensor spans the
+      // whole vocabulary.
       const lse = this.logSumExpLogits(h);
       const targetLogit = tf.sum(tf.mul(h, this.embedTokens(targets)), -1);
       return tf.mean(tf.sub(lse, targetLogit)) as tf.Scalar;

@@ -9,6 +9,7 @@
  * dataset fingerprint); the epoch orders and dropout masks are recomputed from the seed, so the run
  * continues exactly where it stopped.
  */
+import { checkpointName } from '../model/gpt2';
 import type { TrainSettings } from './trainer';
 
 export const CHECKPOINT_FORMAT = 'tweetgpt-training-checkpoint';
@@ -73,6 +74,68 @@ export function validateCheckpoint(cp: TrainingCheckpoint): void {
       if (t.length !== size) throw new Error(`checkpoint tensor ${key} has ${t.length} values, expected ${size}`);
     }
   }
+}
+
+/**
+ * The values of a checkpoint's tensors for variables of shapes `target`. A tensor stored as row
+ * chunks ('wte.weight#0', 'wte.weight#1', … on devices with small GPU buffers) is joined and
+ * re-split when the checkpoint was saved with another chunking, so training can resume on another
+ * backend. Throws when the tensors do not correspond.
+ */
+export function alignTensors(
+  saved: Record<string, number[]>,
+  read: (name: string) => Float32Array,
+  target: Record<string, number[]>,
+): Record<string, Float32Array> {
+  const group = (names: string[]) => {
+    const groups = new Map<string, string[]>();
+    for (const n of names) groups.set(checkpointName(n), [...(groups.get(checkpointName(n)) ?? []), n]);
+    for (const list of groups.values()) list.sort((a, b) => chunkIndex(a) - chunkIndex(b));
+    return groups;
+  };
+  const savedGroups = group(Object.keys(saved));
+  const targetGroups = group(Object.keys(target));
+  const missing = [...targetGroups.keys()].filter((k) => !savedGroups.has(k));
+  if (missing.length > 0 || savedGroups.size !== targetGroups.size) {
+    throw new Error(
+      `this checkpoint's tensors do not match the model (missing ${missing.slice(0, 3).join(', ') || 'none'}; ${savedGroups.size} saved, ${targetGroups.size} trained)`,
+    );
+  }
+  const out: Record<string, Float32Array> = {};
+  for (const [base, names] of targetGroups) {
+    const from = savedGroups.get(base)!;
+    if (from.length === 1 && names.length === 1) {
+      if (saved[from[0]].join(',') !== target[names[0]].join(',')) {
+        throw new Error(`checkpoint tensor ${base} is [${saved[from[0]]}], the model's is [${target[names[0]]}]`);
+      }
+      out[names[0]] = read(from[0]);
+      continue;
+    }
+    const rows = (shapes: number[][]) => shapes.reduce((n, s) => n + s[0], 0);
+    const rowSize = (s: number[]) => s.slice(1).join(',');
+    const fromShapes = from.map((n) => saved[n]);
+    const toShapes = names.map((n) => target[n]);
+    if (rows(fromShapes) !== rows(toShapes) || new Set([...fromShapes, ...toShapes].map(rowSize)).size !== 1) {
+      throw new Error(`checkpoint tensor ${base} is chunked as [${fromShapes.join('] [')}], which does not add up to the model's [${toShapes.join('] [')}]`);
+    }
+    const whole = new Float32Array(from.reduce((n, name) => n + read(name).length, 0));
+    let at = 0;
+    for (const name of from) {
+      whole.set(read(name), at);
+      at += read(name).length;
+    }
+    at = 0;
+    for (const name of names) {
+      const size = target[name].reduce((a, b) => a * b, 1);
+      out[name] = whole.slice(at, at + size);
+      at += size;
+    }
+  }
+  return out;
+}
+
+function chunkIndex(name: string): number {
+  return name === checkpointName(name) ? 0 : Number(name.slice(checkpointName(name).length + 1));
 }
 
 /**

@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw';
 import {
   adamKey,
+  alignTensors,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   validateCheckpoint,
@@ -569,26 +570,16 @@ export class Trainer {
 
   private loadCheckpoint(cp: TrainingCheckpoint): void {
     const { meta, tensors } = cp;
-    const names = Object.keys(this.trainable);
-    const saved = Object.keys(meta.shapes);
-    const missing = names.filter((n) => !(n in meta.shapes));
-    if (missing.length > 0 || saved.length !== names.length) {
-      throw new Error(`this checkpoint's tensors do not match the model (missing ${missing.slice(0, 3).join(', ') || 'none'}; ${saved.length} saved, ${names.length} trained)`);
+    const shapes: Record<string, number[]> = {};
+    for (const [name, v] of Object.entries(this.trainable)) shapes[name] = v.shape;
+    const load = (key: (name: string) => string) => alignTensors(meta.shapes, (name) => tensors[key(name)], shapes);
+    const weights = load(weightKey);
+    const m = load((name) => adamKey('m', name));
+    const v = load((name) => adamKey('v', name));
+    for (const [name, variable] of Object.entries(this.trainable)) {
+      tf.tidy(() => variable.assign(tf.tensor(weights[name], variable.shape, 'float32')));
     }
-    for (const name of names) {
-      const v = this.trainable[name];
-      if (meta.shapes[name].join(',') !== v.shape.join(',')) {
-        throw new Error(`checkpoint tensor ${name} is [${meta.shapes[name]}], the model's is [${v.shape}]`);
-      }
-      tf.tidy(() => v.assign(tf.tensor(tensors[weightKey(name)], v.shape, 'float32')));
-    }
-    const m: Record<string, Float32Array> = {};
-    const vv: Record<string, Float32Array> = {};
-    for (const name of names) {
-      m[name] = tensors[adamKey('m', name)];
-      vv[name] = tensors[adamKey('v', name)];
-    }
-    this.optimizer.importState({ step: meta.adamStep, m, v: vv });
+    this.optimizer.importState({ step: meta.adamStep, m, v });
     this.step = meta.step;
     this.elapsedMs = meta.elapsedMs;
     this.history = meta.history.map((r) => ({ ...r }));

@@ -4,6 +4,7 @@ import type { FileProgress, ModelSource } from '../engine/api';
 import type { App } from './app';
 import { $, errorText, h, onDrop, say } from './dom';
 import { bytes, duration, int } from './format';
+import { PRESET_MODELS } from '../config';
 
 export interface ModelPanel {
   load(source: ModelSource, label: string): Promise<void>;
@@ -23,6 +24,12 @@ export function mountModelPanel(app: App): ModelPanel {
     const repo = chosenRepo();
     const token = ++sizeToken;
     if (!repo) return void (sizeEl.textContent = '');
+    const preset = PRESET_MODELS.find((m) => m.repo === repo);
+    if (preset) {
+      // Known sizes need no request: opening the page talks to no host until the person asks.
+      sizeEl.textContent = `${repo}: about ${bytes(preset.params * 4)} to download (nothing if already stored in this browser)`;
+      return;
+    }
     sizeEl.textContent = `Checking the download size of ${repo}…`;
     try {
       const size = await app.engine.modelDownloadSize(repo);
