@@ -298,6 +298,8 @@ export class Trainer {
   /** Stop at the next micro-batch boundary; run() then resolves with status 'cancelled'. */
   cancel(): void {
     this.cancelled = true;
+    // A cancelled run is over, not paused: a later run() must not start parked.
+    this.paused = false;
     this.wakeLoop();
   }
 
