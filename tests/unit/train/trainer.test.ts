@@ -216,11 +216,12 @@ describe('checkpoints', () => {
     const chunked = microModel({ maxTensorBytes: 64 * 16 * 4 });
     const straight = new Trainer(chunked, dataset, s);
     await straight.run({ stopAtStep: 4 });
-    const first = new Trainer(microModel({ maxTensorBytes: 64 * 16 * 4 }), dataset, s);
+    const firstModel = microModel({ maxTensorBytes: 64 * 16 * 4 });
+    const first = new Trainer(firstModel, dataset, s);
     await first.run({ stopAtStep: 2 });
     const cp = await first.checkpoint();
     first.dispose();
-    first.model.dispose();
+    firstModel.dispose();
     expect(Object.keys(cp.meta.shapes)).toContain('wte.weight#1');
 
     const whole = microModel();
