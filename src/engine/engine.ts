@@ -272,7 +272,7 @@ export class EngineImpl implements Engine {
       onProgress,
       saveCheckpoint: async (cp: TrainingCheckpoint, meta: SessionMeta) => {
         await this.storage$().putCheckpoint(CHECKPOINT_ID, { session: meta, trainer: cp.meta }, cp.tensors);
-        onProgress({ ...lastProgress(meta), phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.` });
+        onProgress({ ...lastProgress(meta), phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.${this.session?.trainer.isPaused ? ' Paused: resume when you like.' : ''}` });
       },
     };
   }

@@ -171,7 +171,8 @@ export class TrainingSession {
   async pause(): Promise<void> {
     this.status = 'paused';
     await this.trainer.pause();
-    this.emit({ phase: 'paused', message: 'Paused. A checkpoint is saved; resume when you like.' });
+    if (this.status !== 'paused') return; // unpaused or cancelled meanwhile
+    this.emit({ phase: 'paused', message: 'Paused. Saving a checkpoint…' });
     await this.checkpoint();
   }
 

@@ -120,8 +120,9 @@ export function mountTrainPanel(app: App): void {
   pauseBtn.addEventListener('click', async () => {
     paused = !paused;
     pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    // The engine reports the pause and its checkpoint itself, through the progress messages.
     await (paused ? app.engine.pause() : app.engine.unpause());
-    say(message, paused ? 'Paused. The model stays in memory; resume when you like.' : 'Resumed.');
+    if (!paused) say(message, 'Resumed.');
   });
   cancelBtn.addEventListener('click', () => void app.engine.cancel());
 
