@@ -352,6 +352,9 @@ export class EngineImpl implements Engine {
           eosId: tokenizer.eosId,
           signal: controller.signal,
         })) {
+          // On wasm and cpu a token's data() resolves without leaving the task, so the worker would
+          // not see "stop" until the end: let its message queue run once per token.
+          await nextTask();
           const piece = decoder.push(id);
           if (piece) {
             text += piece;
@@ -486,6 +489,18 @@ function libraryEntry(r: ModelRecord): LibraryEntry {
     archiveSummary: notes?.people?.length ? notes.people.map((p) => `@${p.username}: ${p.kept} tweets kept of ${p.downloaded}`).join('; ') : null,
     finalValLoss: r.finalValLoss ?? null,
   };
+}
+
+/** Resolves after the event loop has run queued tasks (messages) — cheaper than setTimeout's 4 ms clamp. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function lastProgress(meta: SessionMeta): TrainProgress {
