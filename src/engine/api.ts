@@ -33,6 +33,14 @@ export interface EngineInit {
   modelHost: string;
   /** False when the page found no usable IndexedDB (private windows): keep everything in memory. */
   storageAvailable: boolean;
+  /** Backends not to use (after a GPU was lost, the page restarts the engine without webgpu). */
+  avoid: BackendName[];
+}
+
+/** Something the engine cannot recover from by itself; the page restarts it. */
+export interface EngineFault {
+  kind: 'device-lost';
+  message: string;
 }
 
 export interface ArchiveStats {
@@ -195,7 +203,9 @@ export interface GenerateEvent {
 }
 
 export interface Engine {
-  init(opts: EngineInit): Promise<BackendReport>;
+  init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport>;
+  /** Fault injection for the tests: destroys the WebGPU device as a driver reset would. */
+  debugLoseDevice(): Promise<void>;
 
   addArchive(input: ArchiveInput): Promise<AddArchiveResult>;
   removeArchive(id: string): Promise<TrainingDataInfo>;

@@ -106,7 +106,13 @@ function threadsInUse(name: BackendName): number {
   }
 }
 
-export async function pickBackend(forced: BackendName | null): Promise<BackendReport> {
+/** The GPUDevice of tfjs's webgpu backend, when that backend runs. */
+export function webgpuDevice(): GPUDevice | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return (tf.backend() as unknown as { device?: GPUDevice }).device ?? null;
+}
+
+export async function pickBackend(forced: BackendName | null, avoid: BackendName[] = []): Promise<BackendReport> {
   configureWasm();
   const adapter = await describeAdapter().catch(() => null);
   const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
@@ -128,21 +134,23 @@ export async function pickBackend(forced: BackendName | null): Promise<BackendRe
     return report(forced, `${forced} was chosen by the URL (?backend=${forced}).`, []);
   }
 
+  const usable = adapter && !avoid.includes('webgpu') ? adapter : null;
   // A hardware GPU adapter is the fastest by a wide margin; probing it would only cost start-up time.
-  if (adapter && !adapter.isFallbackAdapter && (await start('webgpu'))) {
-    return report('webgpu', `WebGPU on a hardware GPU (${adapter.vendor || 'unknown vendor'} ${adapter.architecture}).`, []);
+  if (usable && !usable.isFallbackAdapter && (await start('webgpu'))) {
+    return report('webgpu', `WebGPU on a hardware GPU (${usable.vendor || 'unknown vendor'} ${usable.architecture}).`, []);
   }
 
-  const candidates: BackendName[] = ['wasm', 'webgl'];
-  if (adapter) candidates.push('webgpu');
+  const candidates = (['wasm', 'webgl', 'webgpu'] as BackendName[]).filter((b) => !avoid.includes(b) && (b !== 'webgpu' || usable));
   const probes: BackendProbe[] = [];
   for (const name of candidates) probes.push(await probe(name));
   const ranked = probes.filter((p) => p.gflops !== null).sort((x, y) => (y.gflops ?? 0) - (x.gflops ?? 0));
   const winner = ranked[0]?.name ?? 'cpu';
   if (!(await start(winner))) throw new Error('No tfjs backend could start in this browser.');
-  const why = adapter
-    ? `the WebGPU adapter is a software one (${adapter.architecture || 'fallback'}), so each backend was timed`
-    : 'this browser gives no WebGPU adapter, so each backend was timed';
+  const why = avoid.includes('webgpu')
+    ? 'WebGPU is avoided after the GPU was lost, so each other backend was timed'
+    : adapter
+      ? `the WebGPU adapter is a software one (${adapter.architecture || 'fallback'}), so each backend was timed`
+      : 'this browser gives no WebGPU adapter, so each backend was timed';
   const figures = probes.map((p) => `${p.name} ${p.gflops === null ? 'n/a' : p.gflops.toFixed(1)}`).join(', ');
   return report(winner, `${winner} is fastest here: ${why} (matMul GFLOP/s: ${figures}).`, probes);
 }

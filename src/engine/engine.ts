@@ -19,6 +19,7 @@ import type {
   BackendReport,
   CheckpointInfo,
   Engine,
+  EngineFault,
   EngineInit,
   FileProgress,
   GenerateEvent,
@@ -33,7 +34,7 @@ import type {
   TrainSettings,
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
-import { pickBackend } from './backend';
+import { pickBackend, webgpuDevice } from './backend';
 import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
 import { CHECKPOINT_ID, defaultSettings, TrainingSession, type SessionMeta, type SessionResult } from './training';
 
@@ -58,14 +59,27 @@ export class EngineImpl implements Engine {
   private session: TrainingSession | null = null;
   private generation: AbortController | null = null;
 
-  async init(opts: EngineInit): Promise<BackendReport> {
+  async init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
-    this.backend = await pickBackend(opts.backend);
+    this.backend = await pickBackend(opts.backend, opts.avoid);
+    // A lost GPU (driver reset, device removed, too long a kernel) kills every tensor: training and
+    // generation cannot go on here. The page restarts the engine on another backend.
+    void webgpuDevice()?.lost.then((info) => {
+      this.session?.cancel();
+      this.generation?.abort();
+      onFault({ kind: 'device-lost', message: `The GPU stopped working (${info.reason === 'destroyed' ? 'device destroyed' : info.message || 'device lost'}).` });
+    });
     this.store = opts.storageAvailable ? await openStore() : new MemoryStore('This browser gives the page no storage (a private window?), so models are kept only until the page closes.');
     if (!this.store.persistent) this.storageNote = this.store.reason ?? 'This browser gives no storage: models are kept only until the page closes.';
     const kept = await this.store.getArchives().catch(() => []);
     this.archives.restore(kept.map((r) => ({ summary: r.summary as ArchiveSummary, tweets: r.tweets as string[] })));
     return this.backend;
+  }
+
+  async debugLoseDevice(): Promise<void> {
+    const device = webgpuDevice();
+    if (!device) throw new Error('Not running on WebGPU.');
+    device.destroy();
   }
 
   // ---- archives ---------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * The UI thread never imports tfjs; everything heavy happens in the worker behind `Engine`.
  */
 import './style.css';
-import type { BackendName } from '../engine/api';
+import * as Comlink from 'comlink';
+import type { BackendName, EngineFault } from '../engine/api';
 import { modelHostFor } from '../config';
 import { App } from './app';
 import { $, errorText, say } from './dom';
@@ -15,7 +16,9 @@ import { mountGeneratePanel } from './generate-panel';
 import { mountLibraryPanel } from './library-panel';
 
 const params = new URLSearchParams(location.search);
-const forced = params.get('backend') as BackendName | null;
+let forced = params.get('backend') as BackendName | null;
+/** Backends the engine must not use this visit (webgpu after the GPU was lost). */
+const avoid: BackendName[] = [];
 const modelHost = modelHostFor(location);
 $('hosts').textContent = new URL(modelHost).host + (new URL(modelHost).origin === location.origin ? ' (this site)' : '');
 
@@ -48,7 +51,7 @@ async function boot(): Promise<void> {
   $('backend-name').textContent = 'Starting the engine…';
   $('backend-reason').textContent = '';
   try {
-    const report = await app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable() });
+    const report = await app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable(), avoid }, Comlink.proxy(onFault));
     app.state.backend = report;
     status.dataset.state = 'ready';
     status.dataset.backend = report.name;
@@ -69,6 +72,19 @@ async function boot(): Promise<void> {
     say(errorBox, errorText(err), 'error');
     restartBtn.hidden = false;
   }
+}
+
+/** The GPU was lost: start a new engine without WebGPU; the train panel then offers the checkpoint. */
+function onFault(fault: EngineFault): void {
+  if (fault.kind !== 'device-lost') return;
+  avoid.push('webgpu');
+  if (forced === 'webgpu') forced = null;
+  app.state.training = app.state.generating = false;
+  app.state.model = null;
+  client.restart();
+  void boot().then(() =>
+    say(errorBox, `${fault.message} The engine restarted on ${app.state.backend?.name ?? 'another backend'}. Load the model again; training can resume from its last checkpoint.`, 'warn'),
+  );
 }
 
 client = createEngineClient((err) => {
@@ -96,7 +112,11 @@ mountGeneratePanel(app);
 mountLibraryPanel(app, models);
 
 // A hook for the fault-tolerance tests: kill the worker the way a crash would.
-(window as unknown as { tweetgpt: object }).tweetgpt = { killEngine: (why = 'terminated') => client.kill(why) };
+// Fault-injection hooks for the tests: kill the worker as a crash would, lose the GPU as a driver reset would.
+(window as unknown as { tweetgpt: object }).tweetgpt = {
+  killEngine: (why = 'terminated') => client.kill(why),
+  loseDevice: () => app.engine.debugLoseDevice(),
+};
 
 // Ask the browser not to evict stored models (only the page may ask; workers cannot).
 void navigator.storage?.persist?.().catch(() => false);
