@@ -4,10 +4,15 @@ import type { Page } from 'playwright-core';
 import { buildArchive, type SyntheticTweet } from '../helpers/archives';
 import { engineReady } from './browser';
 
-/** Opens the page against the test model host; waits for the engine. Returns the backend name. */
-export async function openApp(page: Page, siteUrl: string, opts: { backend?: string } = {}): Promise<string> {
+/**
+ * Opens the page against the test model host; waits for the engine. Returns the backend name.
+ * Forces wasm unless told otherwise (the backend choice itself is tested in foundation.e2e.ts):
+ * timing every backend at each start would only slow the suite.
+ */
+export async function openApp(page: Page, siteUrl: string, opts: { backend?: string | null } = {}): Promise<string> {
   const params = new URLSearchParams({ host: '/hf' });
-  if (opts.backend) params.set('backend', opts.backend);
+  const backend = opts.backend === undefined ? 'wasm' : opts.backend;
+  if (backend) params.set('backend', backend);
   await page.goto(`${siteUrl}?${params}`);
   return engineReady(page);
 }
