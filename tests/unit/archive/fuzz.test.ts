@@ -2,6 +2,7 @@
  * Whatever is dropped, readArchive ends in a ParsedArchive or an ArchiveError: never another
  * exception type, never a hang. Fixed seeds, bounded runs.
  */
+import { fuzzParams } from '../../helpers/fuzz';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError, readArchive, type ParsedArchive } from '../../../src/archive/index';
@@ -67,7 +68,7 @@ describe('fuzz: readArchive never throws anything but ArchiveError', () => {
     });
     await fc.assert(
       fc.asyncProperty(bytes, fc.boolean(), async (input, asBlob) => expectConsistent(await outcome(input, asBlob))),
-      { seed: SEED, numRuns: 300 },
+      fuzzParams(300, SEED),
     );
   });
 
@@ -90,7 +91,7 @@ describe('fuzz: readArchive never throws anything but ArchiveError', () => {
         if (truncate !== undefined) bytes = bytes.subarray(0, truncate % (bytes.length + 1));
         expectConsistent(await outcome(bytes, asBlob));
       }),
-      { seed: SEED, numRuns: 400 },
+      fuzzParams(400, SEED),
     );
   });
 
@@ -116,7 +117,7 @@ describe('fuzz: readArchive never throws anything but ArchiveError', () => {
       fc.asyncProperty(text, fc.boolean(), async (source, asBlob) => {
         expectConsistent(await outcome(new TextEncoder().encode(source), asBlob));
       }),
-      { seed: SEED, numRuns: 400 },
+      fuzzParams(400, SEED),
     );
   });
 
@@ -130,7 +131,7 @@ describe('fuzz: readArchive never throws anything but ArchiveError', () => {
         expectConsistent(result);
         if ('ok' in result) expect(result.ok.stats.downloaded).toBe(list.length);
       }),
-      { seed: SEED, numRuns: 60 },
+      fuzzParams(60, SEED),
     );
   });
 });

@@ -4,6 +4,7 @@
  * TypeError from a missed check, or a thrown non-Error. Fixed seeds keep runs reproducible; run
  * counts keep the whole file well under 30 s on a 2-core machine.
  */
+import { fuzzParams } from '../../helpers/fuzz';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -93,7 +94,7 @@ describe('fuzz: safetensors', () => {
   it('random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => safetensorsOutcome(bytes)),
-      { seed: SEED, numRuns: 2000 },
+      fuzzParams(2000, SEED),
     );
   });
 
@@ -104,7 +105,7 @@ describe('fuzz: safetensors', () => {
         new DataView(bytes.buffer).setBigUint64(0, length, true);
         safetensorsOutcome(bytes);
       }),
-      { seed: SEED, numRuns: 1000 },
+      fuzzParams(1000, SEED),
     );
   });
 
@@ -112,7 +113,7 @@ describe('fuzz: safetensors', () => {
     const headerEnd = 8 + Number(new DataView(valid.buffer).getBigUint64(0, true));
     fc.assert(
       fc.property(mutation, fc.boolean(), (m, headerOnly) => safetensorsOutcome(mutate(valid, m, headerOnly ? headerEnd : valid.length))),
-      { seed: SEED, numRuns: 2000 },
+      fuzzParams(2000, SEED),
     );
   });
 
@@ -128,7 +129,7 @@ describe('fuzz: safetensors', () => {
     const header = fc.dictionary(name, fc.oneof({ weight: 6, arbitrary: entry }, { weight: 1, arbitrary: fc.jsonValue() }), { maxKeys: 5 });
     fc.assert(
       fc.property(header, fc.uint8Array({ maxLength: 300 }), (h, data) => safetensorsOutcome(rawSafetensors(h, data))),
-      { seed: SEED, numRuns: 2000 },
+      fuzzParams(2000, SEED),
     );
   });
 
@@ -147,14 +148,14 @@ describe('fuzz: safetensors', () => {
         if (n) header[`t${n.which % tensors.length}`].data_offsets[n.field] += n.delta;
         safetensorsOutcome(rawSafetensors(header, new Uint8Array(Math.max(0, at + dataDelta))));
       }),
-      { seed: SEED, numRuns: 1500 },
+      fuzzParams(1500, SEED),
     );
   });
 
   it('random JSON headers', () => {
     fc.assert(
       fc.property(fc.json(), fc.uint8Array({ maxLength: 64 }), (json, data) => safetensorsOutcome(rawSafetensors(json, data))),
-      { seed: SEED, numRuns: 1000 },
+      fuzzParams(1000, SEED),
     );
   });
 
@@ -172,7 +173,7 @@ describe('fuzz: safetensors', () => {
         const header = field === 'header' ? deep : `{"__metadata__":${field === 'metadata' ? `{"k":${deep}}` : '{}'},"x":${x}}`;
         safetensorsOutcome(rawSafetensors(header, new Uint8Array(4)));
       }),
-      { seed: SEED, numRuns: 25 },
+      fuzzParams(25, SEED),
     );
   });
 
@@ -195,7 +196,7 @@ describe('fuzz: safetensors', () => {
         }
         expect(streamed).toBe(sync);
       }),
-      { seed: SEED, numRuns: 300 },
+      fuzzParams(300, SEED),
     );
   });
 });
@@ -243,7 +244,7 @@ describe('fuzz: pickle', () => {
       fc.property(fc.boolean(), fc.uint8Array({ maxLength: 200 }), (proto, body) => {
         unpickleOutcome(proto ? new Uint8Array([0x80, 2, ...body]) : body);
       }),
-      { seed: SEED, numRuns: 3000 },
+      fuzzParams(3000, SEED),
     );
   });
 
@@ -252,7 +253,7 @@ describe('fuzz: pickle', () => {
       fc.property(fc.array(pickleFragment(), { maxLength: 40 }), fc.boolean(), (fragments, stop) => {
         unpickleOutcome(new Uint8Array([0x80, 2, ...fragments.flat(), ...(stop ? [0x2e] : [])]));
       }),
-      { seed: SEED, numRuns: 3000 },
+      fuzzParams(3000, SEED),
     );
   });
 
@@ -268,7 +269,7 @@ describe('fuzz: pickle', () => {
           assertCleanFailure(e);
         }
       }),
-      { seed: SEED, numRuns: 2000 },
+      fuzzParams(2000, SEED),
     );
   });
 });
@@ -299,7 +300,7 @@ describe('fuzz: pytorch_model.bin', () => {
   it('mutated and truncated zips', async () => {
     await fc.assert(
       fc.asyncProperty(mutation, (m) => torchOutcome(mutate(bin, m))),
-      { seed: SEED, numRuns: 150 },
+      fuzzParams(150, SEED),
     );
   });
 
@@ -308,7 +309,7 @@ describe('fuzz: pytorch_model.bin', () => {
     for (const [key, s] of Object.entries(storages)) files[`archive/data/${key}`] = s.bytes;
     await fc.assert(
       fc.asyncProperty(mutation, (m) => torchOutcome(storedZip({ ...files, 'archive/data.pkl': mutate(pickle, m) }))),
-      { seed: SEED, numRuns: 400 },
+      fuzzParams(400, SEED),
     );
   });
 
@@ -360,7 +361,7 @@ describe('fuzz: pytorch_model.bin', () => {
         expect(result.shape).toEqual(size);
         expect(Array.from((result as { data: Float32Array }).data)).toEqual(expected);
       }),
-      { seed: SEED, numRuns: 500 },
+      fuzzParams(500, SEED),
     );
   });
 
@@ -395,14 +396,14 @@ describe('fuzz: pytorch_model.bin', () => {
         }
         await torchOutcome(storedZip({ 'archive/data.pkl': p.stop().bytes(), 'archive/data/w': storages.w.bytes }));
       }),
-      { seed: SEED, numRuns: 25 },
+      fuzzParams(25, SEED),
     );
   });
 
   it('random bytes behind a zip signature', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), (body) => torchOutcome(new Uint8Array([0x50, 0x4b, 3, 4, ...body]))),
-      { seed: SEED, numRuns: 300 },
+      fuzzParams(300, SEED),
     );
   });
 });
