@@ -2,6 +2,7 @@
  * Several people, one bot: huggingtweets' balancing, and its thresholds on how much text is
  * enough to train on.
  */
+import { mulberry32 } from '../random';
 import type { ParsedArchive } from './types';
 
 export const END_OF_TEXT = '<|endoftext|>';
@@ -42,18 +43,6 @@ export function charCount(text: string): number {
   return text.length - surrogatePairs;
 }
 
-// mulberry32: a tiny seeded generator, so the same archives always give the same training order.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffleInPlace<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -81,7 +70,7 @@ export function mergeArchives(
   archives: Array<Pick<ParsedArchive, 'username' | 'displayName' | 'tweets'>>,
   options: { seed?: number } = {},
 ): MergedTrainingSet {
-  const random = seededRandom(options.seed ?? 0x7eed);
+  const random = mulberry32(options.seed ?? 0x7eed);
   const perPerson = archives.map((archive) => ({ tweets: archive.tweets, chars: totalChars(archive.tweets) }));
   const target = Math.max(0, ...perPerson.map((p) => p.chars));
   const texts: string[] = [];

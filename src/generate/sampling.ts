@@ -2,7 +2,7 @@
  * Choosing the next token from a row of logits: greedy, or sampling with temperature, top-k and
  * top-p (nucleus) filtering, driven by a seeded generator so the same seed gives the same text.
  */
-import { mulberry32 } from '../model/random';
+import { mulberry32 } from '../random';
 
 export interface SamplingOptions {
   /** 0 (or less) picks the most likely token; 1 samples the model's distribution as is. */

@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GPT2Config } from './config';
 import { embeddingLookup } from './embedding';
-import { gaussian, mulberry32 } from './random';
+import { gaussian, mulberry32 } from '../random';
 import type { RawTensor } from './weights/types';
 
 /** A low-rank update of one Conv1D weight: W_effective = W + scale * A @ B. */

@@ -19,7 +19,7 @@
  * The split is by tweet, drawn from a seeded shuffle before packing: no validation tweet, not even a
  * piece of one, appears in training. Everything is deterministic in (texts, tokenizer, options).
  */
-import { mixSeed, mulberry32, permutation } from './random';
+import { mixSeed, mulberry32, permutation } from '../random';
 
 /** What packing needs from a tokenizer (src/model's tokenizer satisfies it). */
 export interface TextTokenizer {

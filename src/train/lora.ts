@@ -8,7 +8,7 @@
  * generator (not tfjs's RNG), so the same seed gives the same adapters on every backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mixSeed, mulberry32 } from './random';
+import { mixSeed, mulberry32 } from '../random';
 
 /** The GPT-2 projections an adapter can attach to (Hugging Face Conv1D names). */
 export type LoRATarget = 'attn.c_attn' | 'attn.c_proj' | 'mlp.c_fc' | 'mlp.c_proj';

@@ -35,7 +35,7 @@ import { clipByGlobalNorm, globalNorm } from './clip';
 import { epochOrder, type Dataset } from './dataset';
 import { addLoRA, ALL_LORA_TARGETS, DEFAULT_LORA, loraParams, type LoRAHost, type LoRATarget } from './lora';
 import type { TrainMode } from './memory';
-import { mixSeed } from './random';
+import { mixSeed } from '../random';
 import { lrAt, type Decay } from './schedule';
 
 /** What the trainer needs of a model (src/model's GPT2 provides it). */

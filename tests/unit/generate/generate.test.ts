@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contextAfterOverflow, generate, type GenerateOptions } from '../../../src/generate/generate';
 import { argmax } from '../../../src/generate/sampling';
 import { loadGPT2, type GPT2 } from '../../../src/model';
-import { mulberry32 } from '../../../src/model/random';
+import { mulberry32 } from '../../../src/random';
 import { tinyFile, tinyJson } from '../../helpers/fixtures';
 
 interface Case {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { embeddingLookup, type EmbeddingGradMode } from '../../../src/model/embedding';
-import { mulberry32 } from '../../../src/model/random';
+import { mulberry32 } from '../../../src/random';
 import { expectClose, useCpu } from './helpers';
 
 const ROWS = 23;

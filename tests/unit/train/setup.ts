@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT2, loadGPT2, loadTokenizer, parseGPT2Config, randomGPT2Weights, type Tokenizer } from '../../../src/model';
 import type { TextTokenizer } from '../../../src/train/dataset';
-import { mulberry32 } from '../../../src/train/random';
+import { mulberry32 } from '../../../src/random';
 import { tinyFile } from '../../helpers/fixtures';
 
 export async function useCpu(): Promise<void> {

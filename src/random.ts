@@ -1,10 +1,10 @@
 /**
- * Seeded pseudo-random numbers for everything in training that must replay exactly: the tweet split,
- * the block order of each epoch, LoRA initialisation and dropout seeds. A resumed run has to draw the
- * same numbers as an uninterrupted one, so nothing here may depend on Math.random or on the backend.
+ * Seeded pseudo-random numbers for everything that must replay exactly: the archive merge order,
+ * the tweet split and epoch orders, weight and LoRA initialisation, dropout seeds, sampling. The
+ * same seed gives the same stream on every platform and backend, which Math.random cannot promise.
  */
 
-/** mulberry32: a tiny 32-bit generator, good enough for shuffles and initialisation. Returns [0, 1). */
+/** mulberry32: a tiny 32-bit state generator, uniform floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -13,6 +13,23 @@ export function mulberry32(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples from a uniform generator (Box-Muller). */
+export function gaussian(uniform: () => number): () => number {
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    // 1 - u lies in (0, 1], so the log is finite.
+    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
+    const theta = 2 * Math.PI * uniform();
+    spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
   };
 }
 
