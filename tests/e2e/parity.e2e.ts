@@ -51,7 +51,13 @@ async function runParity(backend: BackendChoice): Promise<ParityReport> {
   const log = watchConsole(page);
   try {
     await page.goto(`${site.url}?backend=${backend}`);
-    await page.waitForFunction(() => window.__parity !== undefined || window.__parityError !== undefined, null, { timeout: 400_000, polling: 500 });
+    try {
+      // WebGPU on SwiftShader takes ~3 minutes on 2 busy cores; wasm takes seconds.
+      await page.waitForFunction(() => window.__parity !== undefined || window.__parityError !== undefined, null, { timeout: 400_000, polling: 500 });
+    } catch (err) {
+      const stages = await page.evaluate(() => window.__parityProgress ?? []).catch(() => []);
+      throw new Error(`parity page on ${backend} did not finish: ${(err as Error).message}\nstages (seconds):\n${stages.join('\n')}\n${log.join('\n')}`);
+    }
     const error = await page.evaluate(() => window.__parityError);
     if (error) throw new Error(`parity page failed on ${backend}: ${error}\n${log.join('\n')}`);
     return (await page.evaluate(() => window.__parity))!;
@@ -188,3 +194,18 @@ for (const { backend } of RUNS) {
     });
   });
 }
+
+describe('without a WebGPU adapter', () => {
+  it('?backend=webgpu fails loudly instead of measuring another backend', async () => {
+    const plain = await launch({ webgpu: false });
+    try {
+      const page = await plain.context.newPage();
+      await page.goto(`${site.url}?backend=webgpu`);
+      await page.waitForFunction(() => window.__parity !== undefined || window.__parityError !== undefined, null, { timeout: 60_000 });
+      expect(await page.evaluate(() => window.__parity)).toBeUndefined();
+      expect(await page.evaluate(() => window.__parityError)).toMatch(/no adapter/);
+    } finally {
+      await plain.dispose();
+    }
+  });
+});
