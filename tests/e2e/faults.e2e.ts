@@ -138,7 +138,7 @@ describe('engine faults', () => {
   });
 
   it('the worker killed mid-training: the page says so, restarts it, and resumes from the checkpoint', async () => {
-    await dropArchives(page, [{ name: 'h.zip', buffer: await archiveZip(person('hal_types', 'Hal', 300)) }], 1);
+    await dropArchives(page, [{ name: 'h.zip', buffer: await archiveZip(person('hal_types', 'Hal', 80)) }], 1);
     expect(await loadModel(page)).toMatch(/is ready/);
     await setTrainSettings(page, { maxSteps: 30, batchSize: 2, blockSize: 32, epochs: 1, checkpointMinutes: 0.005, modelName: 'hal-bot' });
     await page.click('#train-button');

@@ -34,7 +34,7 @@ async function open(): Promise<Page> {
 
 it('trains on WebGPU, pauses, survives a reload, resumes from the checkpoint and saves the model', async () => {
   let page = await open();
-  await dropArchives(page, [{ name: 'dora.zip', buffer: await archiveZip(person('dora_sings', 'Dora', 300)) }], 1);
+  await dropArchives(page, [{ name: 'dora.zip', buffer: await archiveZip(person('dora_sings', 'Dora', 80)) }], 1);
   expect(await loadModel(page)).toMatch(/is ready/);
   await setTrainSettings(page, SETTINGS);
   await page.click('#train-button');
