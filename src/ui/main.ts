@@ -59,7 +59,7 @@ async function boot(): Promise<void> {
     const threads =
       report.name === 'wasm'
         ? report.crossOriginIsolated
-          ? ` wasm uses ${report.threads} threads.`
+          ? ` wasm uses ${report.threads} thread${report.threads === 1 ? '' : 's'}.`
           : ' wasm runs single-threaded: this host does not send the cross-origin isolation headers (see the README).'
         : '';
     $('backend-reason').textContent = report.reason + threads;
