@@ -26,6 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships its ops without their gradients; the loss must be differentiable on every backend.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GPT2Config } from './config';
+import { linear, matMul } from './matmul';
 import { embeddingLookup } from './embedding';
 import { gaussian, mulberry32 } from '../random';
 import type { RawTensor } from './weights/types';
@@ -389,12 +390,12 @@ export class GPT2 {
     // att = softmax(Q K^T / sqrt(D) + mask): query t (position past+t) sees keys 0 .. past+t
     let scale = this.config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1;
     if (this.config.scaleAttnByInverseLayerIdx) scale /= i + 1;
-    let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, H, T, past+T]
+    let scores = tf.mul(matMul(q, k, false, true), scale); // [B, H, T, past+T]
     if (mask) scores = tf.add(scores, mask);
     let att = tf.softmax(scores, -1);
     if (dropout) att = dropout.apply(att, this.config.attnPdrop, `h.${i}.attn.probs`);
     // y = att V, heads concatenated back to [B, T, C]
-    const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, T, C]);
+    const y = tf.reshape(tf.transpose(matMul(att, v), [0, 2, 1, 3]), [B, T, C]);
     return { y: this.conv1d(y, `h.${i}.attn.c_proj`), k, v };
   }
 
@@ -426,9 +427,9 @@ export class GPT2 {
     const [nIn, nOut] = W.shape;
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, nIn]) as tf.Tensor2D;
-    let y: tf.Tensor = tf.fused.matMul({ a: x2, b: W, bias: this.params[`${prefix}.bias`] });
+    let y: tf.Tensor = linear(x2, W, this.params[`${prefix}.bias`] as tf.Tensor1D);
     const lora = this.adapters.get(`${prefix}.weight`);
-    if (lora) y = tf.add(y, tf.mul(tf.matMul(tf.matMul(x2, lora.A), lora.B), lora.scale));
+    if (lora) y = tf.add(y, tf.mul(matMul(matMul(x2, lora.A), lora.B), lora.scale));
     return tf.reshape(y, [...lead, nOut]);
   }
 
@@ -439,13 +440,13 @@ export class GPT2 {
 
   /** Tied LM head: h [n, C] → logits [n, V] = h @ wte^T, chunk by chunk along the vocabulary. */
   private lmHead(h: tf.Tensor2D): tf.Tensor2D {
-    const parts = this.wteTables().map((w) => tf.matMul(h, w, false, true) as tf.Tensor2D);
+    const parts = this.wteTables().map((w) => matMul(h, w, false, true) as tf.Tensor2D);
     return parts.length === 1 ? parts[0] : (tf.concat(parts, 1) as tf.Tensor2D);
   }
 
   /** logsumexp over the vocabulary of h @ wte^T, per row: [n]. */
   private logSumExpLogits(h: tf.Tensor2D): tf.Tensor1D {
-    const perChunk = this.wteTables().map((w) => logSumExpRows(tf.matMul(h, w, false, true)));
+    const perChunk = this.wteTables().map((w) => logSumExpRows(matMul(h, w, false, true)));
     return perChunk.length === 1 ? perChunk[0] : logSumExpRows(tf.stack(perChunk, 1) as tf.Tensor2D);
   }
 
