@@ -1,0 +1,62 @@
+/**
+ * What bench/run.ts (Node) asks the page, and the page asks a fresh worker, per phase. Every phase
+ * gets its own worker: a WebAssembly heap only grows, so one phase's peak must not weigh on the next.
+ */
+import type { BackendName, BackendReport } from '../src/engine/api';
+import type { MatMulFigures } from './matmul';
+import type { GenerationFigures, TrainingFigures, UncachedMode } from './measure';
+import type { PeerFigures } from './peer';
+import type { ShapeName } from './shapes';
+
+export interface PhaseArgs {
+  backend: { matMulN: number };
+  generation: { backend: BackendName; shape: ShapeName; newTokens: number; promptTokens: number; uncached: UncachedMode };
+  load: { backend: BackendName; repo: string; host: string };
+  train: { backend: BackendName; shape: ShapeName; mode: 'full' | 'lora'; blockSize: number; warmupSteps: number; steps: number; dropout: boolean; peakMemory: boolean; matMulN?: number };
+  peer: { backend: BackendName; shape: ShapeName; blockSize: number; warmupSteps: number; steps: number };
+}
+
+export interface LoadFigures {
+  /** fetchModelFiles: from the host (download + IndexedDB write) or from IndexedDB. */
+  filesMs: number;
+  /** loadGPT2: parse the safetensors and make the tfjs variables. */
+  buildMs: number;
+  totalMs: number;
+  bytes: number;
+  files: string[];
+  persistent: boolean;
+  /** The first values of one weight, to check both loads (and the file written) agree. */
+  probe: number[];
+}
+
+export interface BackendFigures {
+  report: BackendReport;
+  matMul: MatMulFigures;
+}
+
+export interface PhaseResults {
+  backend: BackendFigures;
+  generation: GenerationFigures;
+  load: LoadFigures;
+  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
+  peer: PeerFigures;
+}
+
+export type PhaseName = keyof PhaseArgs;
+
+export interface PhaseRequest<P extends PhaseName = PhaseName> {
+  phase: P;
+  args: PhaseArgs[P];
+}
+
+export type WorkerMessage =
+  | { type: 'log'; line: string }
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; message: string; stack?: string };
+
+/** The weight whose first values `LoadFigures.probe` holds. */
+export const PROBE_TENSOR = 'h.0.attn.c_attn.weight';
+export const PROBE_VALUES = 8;
+
+/** Start of the bench worker's error when an allocation fails in the wasm heap (see bench.worker.ts). */
+export const HEAP_FULL = 'the wasm heap is full';

@@ -1,0 +1,283 @@
+/**
+ * The benchmark's results as one table (Figure | Value | Detail): printed as aligned text, written
+ * as markdown for the README, from the JSON that `bench/run.ts` (or `bench/gpu.ts`) collects.
+ */
+import type { BackendName } from '../src/engine/api';
+import { activationBytes, chooseMode } from '../src/train/memory';
+import type { MatMulFigures } from './matmul';
+import { median, type GenerationFigures, type TrainingFigures } from './measure';
+import type { PeerFigures } from './peer';
+import { corpusPlan, projectTime, type CorpusPlan } from './projection';
+import { HEAP_FULL, type BackendFigures, type LoadFigures } from './protocol';
+import { paramCount, shapeConfig, type ShapeName } from './shapes';
+
+export interface PhaseError {
+  error: string;
+}
+
+export type Outcome<T> = T | PhaseError;
+
+export const failed = <T>(o: Outcome<T> | undefined): o is PhaseError => o !== undefined && 'error' in (o as object);
+
+/** A model that does not fit the wasm heap: a measured limit, not a failure of the bench. */
+export const doesNotFit = (o: Outcome<unknown> | undefined): boolean => failed(o) && o.error.includes(HEAP_FULL);
+const ok = <T>(o: Outcome<T> | undefined): o is T => o !== undefined && !failed(o);
+
+export interface TrainResult extends TrainingFigures {
+  backend: BackendName;
+  matMul?: MatMulFigures;
+}
+
+export interface TrainEntry {
+  shape: ShapeName;
+  mode: 'full' | 'lora';
+  result: Outcome<TrainResult>;
+}
+
+export interface LoadResult extends LoadFigures {
+  /** Requests the model host saw during this load. */
+  requests: number;
+}
+
+export interface BenchResults {
+  date: string;
+  environment: Record<string, string | number | boolean>;
+  /** The backend the page picks here, and its matMul figure. */
+  backend?: Outcome<BackendFigures>;
+  generation?: Outcome<GenerationFigures & { shapeName: ShapeName }>;
+  load?: Outcome<{ network: LoadResult; cached: LoadResult; expectedProbe: number[]; repo: string }>;
+  training: TrainEntry[];
+  pair?: Outcome<{ backend: BackendName; shape: ShapeName; ours: Outcome<TrainResult>; peer: Outcome<PeerFigures> }>;
+  /** Seconds each phase took, wall clock. */
+  durations: Record<string, number>;
+  /** Memory a backend gives training, as the engine assumes it (for the mode the app would choose). */
+  backendMemoryBytes?: number | null;
+}
+
+export interface Row {
+  figure: string;
+  value: string;
+  detail: string;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+// ---- formatting ------------------------------------------------------------------------------
+
+export function fmtNum(x: number, digits = 1): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Math.abs(x) >= 100) return Math.round(x).toLocaleString('en-US');
+  return x.toFixed(digits);
+}
+
+export function fmtRate(tokensPerSec: number): string {
+  return `${tokensPerSec >= 10 ? fmtNum(tokensPerSec, 1) : tokensPerSec.toFixed(2)} tok/s`;
+}
+
+export function fmtBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  return `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+export function fmtSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+const mParams = (n: number): string => `${(n / 1e6).toFixed(1)}M`;
+
+// ---- rows ------------------------------------------------------------------------------------
+
+const trainLabel = (e: TrainEntry): string => `Train ${e.shape} shape, ${e.mode === 'full' ? 'full fine-tuning' : 'LoRA (r 8, all projections)'}`;
+
+export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
+  const rows: Row[] = [];
+  const checks: Check[] = [];
+  const err = (figure: string, e: PhaseError) =>
+    rows.push({
+      figure,
+      value: doesNotFit(e) ? 'does not fit' : 'failed',
+      detail: e.error.split('\n')[0].replace(/^\w+: /, '').slice(0, 200),
+    });
+
+  // Backend
+  const backend = r.backend;
+  const roofline = ok(backend) ? backend.matMul : undefined;
+  if (ok(backend)) {
+    const rep = backend.report;
+    const probes = rep.probes.map((p) => `${p.name} ${p.gflops === null ? 'n/a' : fmtNum(p.gflops)}`).join(', ');
+    rows.push({
+      figure: rep.forced ? 'Backend (forced)' : 'Backend the page picks',
+      value: rep.name,
+      detail: `${rep.name === 'wasm' ? `${rep.threads} thread(s), ` : ''}cross-origin isolated: ${rep.crossOriginIsolated ? 'yes' : 'no'}${probes ? `; probe GFLOP/s (384³): ${probes}` : ''}`,
+    });
+    rows.push({ figure: `matMul ${backend.matMul.n}³ on ${rep.name}`, value: `${fmtNum(backend.matMul.gflops)} GFLOP/s`, detail: 'the roofline for the training rows' });
+    const products = backend.matMul.stepProducts;
+    if (products && Object.keys(products).length > 0) {
+      const values = Object.values(products);
+      rows.push({
+        figure: 'tf.matMul at a GPT-2 step’s shapes (128 tokens)',
+        value: `${fmtNum(Math.min(...values))}–${fmtNum(Math.max(...values))} GFLOP/s`,
+        detail:
+          'with the transpose flags a backward pass would use: ' +
+          Object.entries(products)
+            .map(([name, g]) => `${name}: ${fmtNum(g)}`)
+            .join('; '),
+      });
+    }
+  } else if (failed(backend)) err('Backend', backend);
+
+  // Generation
+  const g = r.generation;
+  if (ok(g)) {
+    const where = `${g.shapeName} shape (${mParams(g.params)} params, random weights), greedy, ${g.promptTokens}-token prompt, ${g.newTokens} new tokens`;
+    rows.push({ figure: 'Generate with the KV cache', value: fmtRate(g.cached.tokensPerSec), detail: `${where}; first token ${fmtSeconds(g.cached.ttftMs / 1000)}` });
+    rows.push({
+      figure: 'Generate without cache (full forward per token)',
+      value: fmtRate(g.uncached.tokensPerSec),
+      detail: `the whole sequence recomputed each token, ${g.uncached.mode === 'logits' ? 'model.logits (LM head on every position)' : 'logits of the last position only'}; first token ${fmtSeconds(g.uncached.ttftMs / 1000)}`,
+    });
+    rows.push({
+      figure: 'KV-cache speed-up',
+      value: `${fmtNum(g.speedup)}×`,
+      detail: g.tokensMatch ? `same ${g.newTokens} tokens both ways` : `TOKENS DIFFER from token ${g.firstMismatch}`,
+    });
+    checks.push({ name: 'generation: cached and uncached greedy tokens are equal', ok: g.tokensMatch, detail: g.tokensMatch ? `${g.newTokens} tokens` : `first difference at ${g.firstMismatch}` });
+  } else if (failed(g)) err('Generate', g);
+
+  // Load
+  const l = r.load;
+  if (ok(l)) {
+    const n = l.network;
+    const c = l.cached;
+    const sameNet = sameValues(n.probe, l.expectedProbe);
+    const sameCache = sameValues(c.probe, l.expectedProbe);
+    rows.push({
+      figure: 'Load from the model host (first visit)',
+      value: fmtSeconds(n.totalMs / 1000),
+      detail: `gpt2-shaped model.safetensors, ${fmtBytes(n.bytes)} in all, ${n.requests} requests; files ${fmtSeconds(n.filesMs / 1000)} (download + IndexedDB write), build ${fmtSeconds(n.buildMs / 1000)}`,
+    });
+    rows.push({
+      figure: 'Load from IndexedDB (return visit)',
+      value: fmtSeconds(c.totalMs / 1000),
+      detail: `${c.requests} requests; files ${fmtSeconds(c.filesMs / 1000)}, build ${fmtSeconds(c.buildMs / 1000)}${c.persistent ? '' : ' (store NOT persistent)'}`,
+    });
+    rows.push({ figure: 'IndexedDB vs model host', value: `${fmtNum(n.totalMs / c.totalMs)}× faster`, detail: sameNet && sameCache ? 'both loads give the weights written' : 'WEIGHTS DIFFER from those written' });
+    checks.push({ name: 'load: return visit makes no model-host request', ok: c.requests === 0, detail: `${c.requests} requests` });
+    checks.push({ name: 'load: both loads give the weights written', ok: sameNet && sameCache, detail: `host ${sameNet ? 'same' : 'differs'}, IndexedDB ${sameCache ? 'same' : 'differs'}` });
+    checks.push({ name: 'load: the model was stored persistently', ok: n.persistent && c.persistent, detail: n.persistent ? 'IndexedDB' : 'memory fallback' });
+  } else if (failed(l)) err('Load (gpt2 shape)', l);
+
+  // Training on the page's backend
+  for (const entry of r.training) {
+    const t = entry.result;
+    const label = trainLabel(entry);
+    if (failed(t)) err(label, t);
+    if (!ok(t)) continue;
+    const rel = roofline ? ` = ${fmtNum((100 * t.achievedGflops) / roofline.gflops, 0)}% of matMul` : '';
+    const mem = [
+      t.peakTfBytes !== null ? `peak tensors ${fmtBytes(t.peakTfBytes)}` : '',
+      t.memory.wasmHeapBytes !== null ? `wasm heap ${fmtBytes(t.memory.wasmHeapBytes)}` : '',
+      t.memory.gpuBytes !== null ? `GPU ${fmtBytes(t.memory.gpuBytes)}` : '',
+    ].filter(Boolean);
+    rows.push({
+      figure: label,
+      value: fmtRate(t.tokensPerSec),
+      detail:
+        `${mParams(t.params)} params, ${mParams(t.trainableParams)} trained; block ${t.blockSize}, batch 1, median of ${t.stepMs.length} steps ${fmtSeconds(median(t.stepMs) / 1000)} ` +
+        `(AdamW + clip ${t.optimizerMs > 0 ? fmtSeconds(t.optimizerMs / 1000) : '≈0'}); ${t.mode === 'full' ? '6N' : '4N'}×tok/s = ${fmtNum(t.achievedGflops)} GFLOP/s${rel}` +
+        `${mem.length ? `; ${mem.join(', ')}` : ''}`,
+    });
+    checks.push({ name: `${entry.shape} ${entry.mode}: losses are finite`, ok: t.losses.every(Number.isFinite), detail: t.losses.map((x) => x.toFixed(3)).join(', ') });
+  }
+
+  // Ours vs the peer
+  const p = r.pair;
+  if (ok(p)) {
+    const ours = p.ours;
+    const peer = p.peer;
+    const shape = ok(ours) ? ours.shape : ok(peer) ? peer.shape : p.shape;
+    const mm = ok(ours) && ours.matMul ? `; matMul ${ours.matMul.n}³ there ${fmtNum(ours.matMul.gflops)} GFLOP/s` : '';
+    if (ok(ours)) {
+      rows.push({
+        figure: `Train, pair shape, ours on ${p.backend}`,
+        value: fmtRate(ours.tokensPerSec),
+        detail: `${shape}, block ${ours.blockSize}, batch 1, full, no dropout, ${mParams(ours.params)} params${mm}`,
+      });
+    } else if (failed(ours)) err(`Train, pair shape, ours on ${p.backend}`, ours);
+    if (ok(peer)) {
+      rows.push({
+        figure: `Train, pair shape, ${peer.library} on ${p.backend}`,
+        value: fmtRate(peer.tokensPerSec),
+        detail: `${peer.model}, ${mParams(peer.params)} params, block ${peer.blockSize}, batch 1`,
+      });
+    } else if (failed(peer)) err(`Train, pair shape, @genai-fi/nanogpt on ${p.backend}`, peer);
+    if (ok(ours) && ok(peer)) {
+      rows.push({ figure: 'Ours / peer, same shape, same backend', value: `${fmtNum(ours.tokensPerSec / peer.tokensPerSec, 2)}×`, detail: `training tokens per second on ${p.backend}` });
+    }
+  } else if (failed(p)) err('Ours vs @genai-fi/nanogpt', p);
+
+  // Projections
+  const plan = corpusPlan();
+  let first = true;
+  for (const { shape: model, mode, result: t } of r.training) {
+    // Projections are for the published shapes, at the default block of 128.
+    if (!ok(t) || (model !== 'gpt2' && model !== 'distilgpt2') || t.blockSize !== plan.blockSize) continue;
+    const proj = projectTime(plan, { blockSize: t.blockSize, stepMs: median(t.stepMs), optimizerMs: t.optimizerMs, evalTokensPerSec: t.evalTokensPerSec });
+    const appMode = appDefaultMode(model, r.backendMemoryBytes ?? null);
+    rows.push({
+      figure: `Projected: fine-tune ${model} (${mode === 'full' ? 'full' : 'LoRA'}) on 3,000 tweets`,
+      value: fmtSeconds(proj.seconds),
+      detail:
+        `${first ? `${planSentence(plan)}; ` : ''}train ${fmtSeconds(proj.trainSeconds)} + validation ${fmtSeconds(proj.evalSeconds)}` +
+        `${appMode ? `; the app picks ${appMode} for ${model} on ${t.backend}` : ''}`,
+    });
+    first = false;
+  }
+  return { rows, checks };
+}
+
+function planSentence(p: CorpusPlan): string {
+  return (
+    `assumes ${p.tweets.toLocaleString('en-US')} tweets of ${p.tokensPerTweet} tokens + EOS: ${p.trainTweets.toLocaleString('en-US')} train / ${p.valTweets} validation tweets, ` +
+    `${p.trainBlocks} blocks of ${p.blockSize}, ${p.epochs} epochs × ${p.stepsPerEpoch} steps of ${p.batchSize} blocks = ${p.trainTokens.toLocaleString('en-US')} trained tokens, ` +
+    `${p.validations} validations of ${p.valBlocks} blocks`
+  );
+}
+
+/** The mode the app's memory rule (src/train/memory chooseMode) picks for this model. */
+function appDefaultMode(model: ShapeName, backendMemoryBytes: number | null): string | null {
+  const config = shapeConfig(model);
+  const choice = chooseMode(paramCount(config), backendMemoryBytes, activationBytes(config, 1, 128));
+  return choice.mode === 'full' ? 'full fine-tuning' : 'LoRA';
+}
+
+function sameValues(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.length > 0 && a.every((x, i) => Math.fround(x) === Math.fround(b[i]));
+}
+
+// ---- output ----------------------------------------------------------------------------------
+
+export function markdownTable(rows: Row[]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return ['| Figure | Value | Detail |', '|---|---:|---|', ...rows.map((r) => `| ${esc(r.figure)} | ${esc(r.value)} | ${esc(r.detail)} |`)].join('\n') + '\n';
+}
+
+export function textTable(rows: Row[]): string {
+  const w1 = Math.max(6, ...rows.map((r) => r.figure.length));
+  const w2 = Math.max(5, ...rows.map((r) => r.value.length));
+  const line = (a: string, b: string, c: string) => `${a.padEnd(w1)}  ${b.padStart(w2)}  ${c}`;
+  return [line('Figure', 'Value', 'Detail'), line('-'.repeat(w1), '-'.repeat(w2), '------'), ...rows.map((r) => line(r.figure, r.value, r.detail))].join('\n') + '\n';
+}
+
+export function environmentLine(r: BenchResults): string {
+  return Object.entries(r.environment)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
+}
