@@ -5,11 +5,13 @@
  * (measured on [128, 768] x [768, 50257]: 2.8 vs 24 GFLOP/s; transposeA: 1.3 GFLOP/s), and the
  * gradient of every product uses exactly those forms (dA = dC @ B^T, dB = A^T @ dC). On wasm this
  * module only ever runs plain products: it transposes operands explicitly, choosing whichever of
- * the two equivalent forms copies fewer elements, op(A) @ op(B) or (op(B)^T @ op(A)^T)^T, and gives
- * the product a gradient built the same way. Other backends handle transposed operands natively
- * and get tf.matMul / tf.fused.matMul unchanged.
+ * the two equivalent forms copies fewer elements, op(A) @ op(B) or (op(B)^T @ op(A)^T)^T, and
+ * registers a BatchMatMul gradient built the same way. Other backends handle transposed operands
+ * natively and get tf.matMul / tf.fused.matMul unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's gradients first: the BatchMatMul gradient registered below must replace its own, not be replaced.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 /** Whether the active backend needs explicit transposes (read at call time: the backend can change). */
 export function explicitTransposes(): boolean {
@@ -32,7 +34,7 @@ function productSize(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): numb
   return (x.size / (x.shape[r - 1] * x.shape[r - 2])) * rows * cols;
 }
 
-/** op(x) @ op(y) with plain products only, copying as few elements as it can. Not differentiable. */
+/** op(x) @ op(y) with plain products only, copying as few elements as it can. */
 function plainProduct(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
   // Direct: transpose the operands that need it. Swapped: (op(y)^T @ op(x)^T)^T, which transposes
   // the operands that do NOT need it, and the result.
@@ -42,40 +44,38 @@ function plainProduct(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.
   return t(tf.matMul(ty ? y : t(y), tx ? x : t(x)));
 }
 
-const products = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
-
-/** The differentiable op(A) @ op(B) for one pair of flags, its gradient made of plain products too. */
-function productFor(tA: boolean, tB: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
-  const key = `${tA}${tB}`;
-  let f = products.get(key);
-  if (!f) {
-    f = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([a, b]);
-      return {
-        value: plainProduct(a, b, tA, tB),
-        gradFunc: (dC: tf.Tensor, saved: tf.Tensor[]) => {
-          const [A, B] = saved;
-          // The four cases of d(op(A) @ op(B)); each gradient is again a product of op()s.
-          if (!tA && !tB) return [plainProduct(dC, B, false, true), plainProduct(A, dC, true, false)];
-          if (!tA && tB) return [plainProduct(dC, B, false, false), plainProduct(dC, A, true, false)];
-          if (tA && !tB) return [plainProduct(B, dC, false, true), plainProduct(A, dC, false, false)];
-          return [plainProduct(B, dC, true, true), plainProduct(dC, A, true, true)];
-        },
-      };
-    }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    products.set(key, f);
-  }
-  return f;
+/** The product the active backend runs fastest: plain products only on wasm, tf.matMul elsewhere. */
+function product(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
+  return explicitTransposes() ? plainProduct(x, y, tx, ty) : tf.matMul(x, y, tx, ty);
 }
+
+/**
+ * tfjs's gradient of BatchMatMul (the same four cases, each operand's gradient computed only when
+ * asked for, so frozen weights cost nothing), with its products taken through `product`: on wasm
+ * a plain product never becomes a transposed one in the backward pass. Replaces tfjs-core's
+ * registration for every backend; elsewhere it computes exactly what tfjs's own does.
+ */
+tf.registerGradient({
+  kernelName: 'BatchMatMul',
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: unknown) => {
+    const dC = dy as tf.Tensor;
+    const [A, B] = saved;
+    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return { a: () => product(dC, B, false, true), b: () => product(A, dC, true, false) };
+    if (!transposeA && transposeB) return { a: () => product(dC, B, false, false), b: () => product(dC, A, true, false) };
+    if (transposeA && !transposeB) return { a: () => product(B, dC, false, true), b: () => product(A, dC, false, false) };
+    return { a: () => product(B, dC, true, true), b: () => product(dC, A, true, true) };
+  },
+});
 
 /** matMul(a, b, transposeA, transposeB) on the fast path of the active backend. */
 export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor, transposeA = false, transposeB = false): T {
-  if (!explicitTransposes()) return tf.matMul(a, b, transposeA, transposeB) as T;
-  return productFor(transposeA, transposeB)(a, b) as T;
+  return product(a, b, transposeA, transposeB) as T;
 }
 
 /** x @ W + bias for x [n, in], W [in, out] (a Hugging Face Conv1D), on the fast path. */
 export function linear(x: tf.Tensor2D, W: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   if (!explicitTransposes()) return tf.fused.matMul({ a: x, b: W, bias }) as tf.Tensor2D;
-  return tf.add(productFor(false, false)(x, W), bias) as tf.Tensor2D;
+  return tf.add(tf.matMul(x, W), bias) as tf.Tensor2D;
 }
