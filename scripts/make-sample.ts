@@ -13,23 +13,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkTrainingText, readArchive } from '../src/archive/index';
 import { buildArchive, ytdFile, type SyntheticTweet } from '../tests/helpers/archives';
+import { mulberry32 } from '../src/random';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'public', 'sample', 'sample-archive.zip');
 
-// mulberry32
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SEED = 0x7ea5;
 // Reset at the start of each build, so every build of the sample is byte-identical.
-let random = rng(SEED);
+let random = mulberry32(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 
@@ -160,7 +150,7 @@ const PNG_1X1 = Uint8Array.from(
 
 /** The sample archive's bytes (the same on every call). */
 export async function makeSampleArchive(): Promise<Uint8Array<ArrayBuffer>> {
-  random = rng(SEED);
+  random = mulberry32(SEED);
   const tweets = makeTweets();
   const withMedia = tweets.find((t) => !t.text.startsWith('RT @') && !t.long)!;
   const zip = await buildArchive({

@@ -23,6 +23,7 @@ import type {
   TrainingFigures,
   WorkerMessage,
 } from './report';
+import { describeAdapter } from '../../src/engine/backend';
 
 const MODEL_HOST = new URL('/hf/test/tiny-gpt2/resolve/main/', self.location.href);
 /** 50257 x 32 floats is 6.4 MB; 1 MB chunks split wte into 7 pieces. */
@@ -44,21 +45,6 @@ async function fetchJson<T>(file: string): Promise<T> {
   return JSON.parse(new TextDecoder().decode(await fetchBytes(file))) as T;
 }
 
-async function describeAdapter(): Promise<AdapterFigures | null> {
-  const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
-  const adapter = gpu ? await gpu.requestAdapter() : null;
-  if (!adapter) return null;
-  // `adapter.info` is newer than the @webgpu/types tfjs pins.
-  const extra = adapter as unknown as { info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
-  const info = extra.info ?? {};
-  return {
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    isFallbackAdapter: Boolean(extra.isFallbackAdapter ?? info.isFallbackAdapter),
-  };
-}
-
-/** Start exactly the requested backend; a parity run on some other backend would prove nothing. */
 async function useBackend(name: BackendChoice, adapter: AdapterFigures | null): Promise<void> {
   if (name === 'webgpu' && !adapter) throw new Error('?backend=webgpu, but navigator.gpu gave this worker no adapter');
   if (name === 'wasm') {
