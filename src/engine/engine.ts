@@ -224,7 +224,7 @@ export class EngineImpl implements Engine {
   // ---- training ---------------------------------------------------------------------------------
 
   async defaultTrainSettings(): Promise<TrainSettings> {
-    return defaultSettings(this.model, this.backend?.name ?? 'cpu', this.archives.info()?.botName ?? '');
+    return defaultSettings(this.model, this.archives.info()?.botName ?? '');
   }
 
   async train(settings: TrainSettings, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
@@ -233,7 +233,7 @@ export class EngineImpl implements Engine {
     if (!data || data.level === 'refuse' || data.level === 'empty') throw new Error(data?.message ?? 'Add an archive first.');
     if (this.session) throw new Error('Training is already running.');
     const texts = this.archives.merged().texts;
-    const base = { id: model.info.id, repo: model.info.kind === 'base' ? model.info.baseRepo : model.info.baseRepo };
+    const base = { id: model.info.id, repo: model.info.baseRepo };
     return this.withTrainingLock(() => {
       const session = TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress));
       return this.runSession(session);

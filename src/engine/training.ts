@@ -46,7 +46,7 @@ export function backendMemoryBytes(backend: BackendName): number | null {
   return null;
 }
 
-export function defaultSettings(model: LoadedModel | null, backend: BackendName, botName: string): TrainSettings {
+export function defaultSettings(model: LoadedModel | null, botName: string): TrainSettings {
   const t = trainerDefaults('full');
   return {
     epochs: t.epochs,
@@ -65,7 +65,6 @@ export function defaultSettings(model: LoadedModel | null, backend: BackendName,
     checkpointMinutes: 2,
     modelName: botName || 'my-bot',
   };
-  void backend;
 }
 
 /** Full fine-tuning or LoRA for this model on this backend, with the sentence the page shows. */
