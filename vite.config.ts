@@ -12,11 +12,14 @@ const isolationHeaders = {
 };
 
 function crossOriginIsolation(): Plugin {
-  const addHeaders = (server: { middlewares: { use: (fn: (req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => void) => void } }) =>
+  // Returns nothing on purpose: vite calls a function returned from these hooks as a post-hook
+  // (which crashed `vite preview` and `vite dev` with "reading 'url'").
+  const addHeaders = (server: { middlewares: { use: (fn: (req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => void) => unknown } }): void => {
     server.middlewares.use((_req, res, next) => {
       for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
       next();
     });
+  };
   return { name: 'cross-origin-isolation', configureServer: addHeaders, configurePreviewServer: addHeaders };
 }
 
