@@ -20,10 +20,10 @@ export interface ArchiveSource {
   readText(path: string): Promise<string>;
 }
 
-const SAMPLE_COUNT = 5;
+export const SAMPLE_COUNT = 5;
 
 // cyrb53: a fast 53-bit string hash; collisions only matter between archives of one session.
-function hash53(text: string): string {
+export function hash53(text: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
@@ -36,11 +36,11 @@ function hash53(text: string): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
-function isoDate(time: number): string | null {
+export function isoDate(time: number): string | null {
   return Number.isFinite(time) ? new Date(time).toISOString() : null;
 }
 
-function spread<T>(items: T[], count: number): T[] {
+export function spread<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items.slice();
   const picked: T[] = [];
   for (let i = 0; i < count; i++) picked.push(items[Math.round((i * (items.length - 1)) / (count - 1))]);
@@ -76,16 +76,18 @@ export function assembleArchive(
     : `tweets:${hash53(tweets.map((t) => t.id || t.fullText).sort().join('\n'))}`;
   const texts = kept.map((k) => k.text);
   return {
+    network: 'x',
     username: account.username,
     displayName: account.displayName,
     accountId: account.accountId,
     identity,
-    stats: { downloaded: tweets.length, retweets, short, kept: kept.length },
+    stats: { downloaded: tweets.length, retweets, short, kept: kept.length, direct: 0 },
     tweets: texts,
     firstDate: kept.length ? isoDate(kept[0].time) : null,
     lastDate: kept.length ? isoDate(kept[kept.length - 1].time) : null,
     samples: spread(texts, SAMPLE_COUNT),
     filesRead,
+    avatar: null,
   };
 }
 

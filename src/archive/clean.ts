@@ -8,8 +8,9 @@ const HTML_ENTITY = /&(amp|lt|gt);/g;
 const ENTITY_TEXT: Record<string, string> = { amp: '&', lt: '<', gt: '>' };
 const URL = /https?:\/\/\S+/g;
 const WHITESPACE = /\s+/g;
-// A word containing any of these carries no voice of its own (a link, a mention, a hashtag).
-const NOT_FREE = /http|@|#/i;
+
+// The short rule's word count (spaceless scripts included) lives with the other networks' rules.
+export { countFreeWords, isShort } from './words';
 
 /** Archives have no retweet flag: a retweet is a tweet whose text starts with `RT @`. */
 export function isRetweet(fullText: string): boolean {
@@ -26,19 +27,14 @@ export function unescapeHtml(text: string): string {
 
 /** Unescape, drop every http(s) URL, collapse all whitespace (newlines too) to one space, trim. */
 export function cleanText(text: string): string {
-  return unescapeHtml(text).replace(URL, '').replace(WHITESPACE, ' ').trim();
+  return tidyText(unescapeHtml(text));
 }
 
-/** Words (split on whitespace) free of `http`, `@` and `#`, case-insensitive. */
-export function countFreeWords(cleaned: string): number {
-  let free = 0;
-  for (const word of cleaned.split(WHITESPACE)) {
-    if (word !== '' && !NOT_FREE.test(word)) free++;
-  }
-  return free;
-}
-
-/** A cleaned tweet with fewer than 3 free words is too short to teach a voice. */
-export function isShort(cleaned: string): boolean {
-  return countFreeWords(cleaned) < 3;
+/**
+ * The steps every network shares, after its own (X: unescape; Bluesky: link facets out;
+ * Mastodon: HTML to text): drop http(s) URLs, collapse Unicode whitespace (line breaks and
+ * U+00A0 included) to one space, trim.
+ */
+export function tidyText(text: string): string {
+  return text.replace(URL, '').replace(WHITESPACE, ' ').trim();
 }

@@ -1,16 +1,22 @@
 /**
- * The Twitter/X archive reader: from what a person drops (the archive .zip, its extracted folder,
- * or a loose tweets.js) to cleaned training texts and counts. Runs in a Web Worker and in Node.
+ * The archive reader: from what a person drops to cleaned training texts and counts. Reads a
+ * Twitter/X archive (the .zip, its extracted folder, or a loose tweets.js), a Bluesky repository
+ * export (.car) and a Mastodon archive (.zip, .tar.gz, or its extracted folder), recognised from
+ * the bytes, never the file name. Runs in a Web Worker and in Node.
  */
-import { assembleArchive, readArchiveSource } from './assemble';
+import { assembleArchive, readArchiveSource, type ArchiveSource } from './assemble';
+import { looksLikeCar, readBlueskyCar } from './bluesky';
 import { ArchiveError } from './errors';
+import { findArchiveFiles } from './layout';
+import { findMastodonFiles, looksLikeMastodonArchive, NO_OUTBOX_MESSAGE, readMastodonSource, readMastodonTarGz, type MastodonSource } from './mastodon';
+import { isGzip } from './tar';
 import { collectTweets, type RawTweet } from './tweets';
 import type { ParsedArchive } from './types';
 import { looksLikeYtdText, parseAssignedJson, ytdType } from './ytd';
 import { MAX_TEXT_BYTES, openZip } from './zip';
 
 export { ArchiveError, isArchiveError, type ArchiveErrorCode } from './errors';
-export type { ArchiveStats, ParsedArchive } from './types';
+export type { ArchiveAvatar, ArchiveStats, Network, ParsedArchive } from './types';
 export {
   mergeArchives,
   checkTrainingText,
@@ -21,12 +27,13 @@ export {
   type MergedTrainingSet,
   type TrainingTextCheck,
 } from './merge';
-export { cleanText, isRetweet, isShort, countFreeWords, unescapeHtml } from './clean';
+export { cleanText, isRetweet, isShort, countFreeWords, unescapeHtml, tidyText } from './clean';
 
 // Only the 4-byte signature is read before knowing it is a zip: the bytes after it may be the
 // first entry's data (media), which must stay unread.
 const SIGNATURE_BYTES = 4;
 const TEXT_SNIFF_BYTES = 256;
+const CAR_SNIFF_BYTES = 128;
 const ZIP_SIGNATURES = [
   [0x50, 0x4b, 0x03, 0x04], // local file header: an ordinary zip
   [0x50, 0x4b, 0x05, 0x06], // end of central directory: an empty zip
@@ -79,10 +86,35 @@ async function readLooseTweetsFile(input: Blob | Uint8Array): Promise<ParsedArch
   return assembleArchive(tweets, [], { username: '', displayName: '', accountId: '' }, [name]);
 }
 
+/** A Bluesky export is read whole: a CAR has no index, and records point at blocks anywhere in it. */
+async function readCarFile(input: Blob | Uint8Array): Promise<ParsedArchive> {
+  const name = nameOf(input, 'This .car file');
+  if (byteSize(input) > MAX_TEXT_BYTES) {
+    throw new ArchiveError('too-large', `${name} is larger than ${MAX_TEXT_BYTES / 1024 / 1024} MB, more than the page can read at once.`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await bytesOf(input, byteSize(input));
+  } catch (error) {
+    throw new ArchiveError('not-archive', 'This file could not be read.', { cause: error });
+  }
+  return readBlueskyCar(bytes);
+}
+
+/** An X archive when the files hold tweets; else a Mastodon archive when they hold outbox.json. */
+async function readFiles(source: ArchiveSource & Omit<MastodonSource, 'paths' | 'readText'>): Promise<ParsedArchive> {
+  if (findArchiveFiles(source.paths) === null) {
+    if (findMastodonFiles(source.paths) !== null) return readMastodonSource(source);
+    if (looksLikeMastodonArchive(source.paths)) throw new ArchiveError('no-tweets-file', NO_OUTBOX_MESSAGE);
+  }
+  return readArchiveSource(source);
+}
+
 /**
- * Reads one archive: the `.zip` (Zip64 too) by random access, never whole, or a loose
- * tweets.js. Throws an ArchiveError with a readable message for anything that is not a usable
- * archive; an archive of only retweets reads fine with `kept: 0`.
+ * Reads one export: a `.zip` (an X or a Mastodon archive; Zip64 too) by random access, never
+ * whole; a Mastodon `.tar.gz`, streamed; a Bluesky `.car`; or a loose tweets.js. Throws an
+ * ArchiveError with a readable message for anything that is not a usable archive; an archive of
+ * only retweets reads fine with `kept: 0`.
  */
 export async function readArchive(input: Blob | Uint8Array): Promise<ParsedArchive> {
   if (byteSize(input) === 0) throw new ArchiveError('not-archive', 'This file is empty.');
@@ -93,36 +125,50 @@ export async function readArchive(input: Blob | Uint8Array): Promise<ParsedArchi
       throw new ArchiveError('not-archive', 'This file could not be read.', { cause: error });
     }
   };
-  if (isZip(await sniff(SIGNATURE_BYTES))) {
+  const signature = await sniff(SIGNATURE_BYTES);
+  if (isZip(signature)) {
     const zip = await openZip(input);
-    return readArchiveSource({ kind: 'zip', paths: zip.paths, readText: (path) => zip.readText(path) });
+    return readFiles({
+      kind: 'zip',
+      paths: zip.paths,
+      readText: (path) => zip.readText(path),
+      readBytes: (path) => zip.readBytes(path),
+      sizeOf: (path) => zip.sizeOf(path),
+    });
   }
+  if (isGzip(signature)) return readMastodonTarGz(input);
+  if (looksLikeCar(await sniff(CAR_SNIFF_BYTES))) return readCarFile(input);
   if (looksLikeYtdText(decodeUtf8(await sniff(TEXT_SNIFF_BYTES)))) return readLooseTweetsFile(input);
   throw new ArchiveError(
     'not-archive',
-    'This file is neither a Twitter/X archive (.zip) nor a tweets.js file. Drop the .zip from "Download an archive of your data".',
+    'This file is neither a Twitter/X archive (.zip) nor a tweets.js file, a Bluesky export (.car) or a Mastodon archive (.zip or .tar.gz). ' +
+      'Drop the .zip from "Download an archive of your data" (X), the .car from "Export my data" (Bluesky), or the archive from "Request your archive" (Mastodon).',
   );
 }
 
 /**
  * Reads an extracted archive dropped as a folder. `path` is relative to the drop
- * (`twitter-2022-11-16-abc/data/tweets.js`); `data/` is found at any depth.
+ * (`twitter-2022-11-16-abc/data/tweets.js`); `data/` is found at any depth. An extracted Mastodon
+ * archive (outbox.json, actor.json) is read the same way.
  */
 export async function readArchiveFolder(files: Array<{ path: string; file: Blob }>): Promise<ParsedArchive> {
   if (files.length === 0) throw new ArchiveError('not-archive', 'The dropped folder holds no files.');
   const byPath = new Map<string, Blob>();
   for (const { path, file } of files) if (!byPath.has(path)) byPath.set(path, file);
-  return readArchiveSource({
+  const readBytes = async (path: string): Promise<Uint8Array> => {
+    const file = byPath.get(path) as Blob;
+    if (file.size > MAX_TEXT_BYTES) throw tooLarge(path);
+    try {
+      return new Uint8Array(await file.arrayBuffer());
+    } catch (error) {
+      throw new ArchiveError('corrupt', `${path} could not be read from the dropped folder.`, { cause: error });
+    }
+  };
+  return readFiles({
     kind: 'folder',
     paths: [...byPath.keys()],
-    async readText(path) {
-      const file = byPath.get(path) as Blob;
-      if (file.size > MAX_TEXT_BYTES) throw tooLarge(path);
-      try {
-        return decodeUtf8(new Uint8Array(await file.arrayBuffer()));
-      } catch (error) {
-        throw new ArchiveError('corrupt', `${path} could not be read from the dropped folder.`, { cause: error });
-      }
-    },
+    readText: async (path) => decodeUtf8(await readBytes(path)),
+    readBytes,
+    sizeOf: (path) => byPath.get(path)?.size ?? 0,
   });
 }

@@ -3,7 +3,7 @@
  * enough to train on.
  */
 import { mulberry32 } from '../random';
-import type { ParsedArchive } from './types';
+import type { Network, ParsedArchive } from './types';
 
 export const END_OF_TEXT = '<|endoftext|>';
 /** Under this many characters (texts joined with <|endoftext|>) training is refused. */
@@ -12,7 +12,10 @@ export const REFUSE_BELOW_CHARS = 6_000;
 export const WARN_BELOW_CHARS = 40_000;
 
 export interface MergedTrainingSet {
-  /** The sorted distinct usernames joined with '-', or 'bot' when no archive has a username. */
+  /**
+   * The sorted distinct usernames joined with '-' (a Bluesky export without a typed handle gives
+   * its display name), or 'bot' when no archive has a name.
+   */
   botName: string;
   /** One per archive, in the order given. */
   usernames: string[];
@@ -67,7 +70,7 @@ function totalChars(texts: string[]): number {
  * its own tweets, shuffled. `archive.tweets` keeps the oldest-first order for display.
  */
 export function mergeArchives(
-  archives: Array<Pick<ParsedArchive, 'username' | 'displayName' | 'tweets'>>,
+  archives: Array<Pick<ParsedArchive, 'username' | 'displayName' | 'tweets'> & { network?: Network }>,
   options: { seed?: number } = {},
 ): MergedTrainingSet {
   const random = mulberry32(options.seed ?? 0x7eed);
@@ -86,7 +89,9 @@ export function mergeArchives(
   }
   shuffleInPlace(texts, random);
   const usernames = archives.map((a) => a.username);
-  const names = [...new Set(usernames.filter((u) => u !== ''))].sort();
+  // The handle is not in a Bluesky export: until the person types it, the display name stands in.
+  const botNames = archives.map((a) => a.username || (a.network === 'bluesky' ? a.displayName : ''));
+  const names = [...new Set(botNames.filter((u) => u !== ''))].sort();
   return {
     botName: names.length ? names.join('-') : 'bot',
     usernames,

@@ -15,6 +15,7 @@ import {
   ERR_UNSUPPORTED_COMPRESSION,
   ERR_UNSUPPORTED_ENCRYPTION,
   Uint8ArrayReader,
+  Uint8ArrayWriter,
   ZipReader,
   type Entry,
   type FileEntry,
@@ -32,6 +33,10 @@ export interface ZipArchive {
   paths: string[];
   /** Decompresses one entry (checking its CRC) and decodes it as UTF-8. */
   readText(path: string): Promise<string>;
+  /** Decompresses one (small, binary) entry, checking its CRC. */
+  readBytes(path: string): Promise<Uint8Array>;
+  /** The entry's uncompressed size as the zip records it (0 for a missing one). */
+  sizeOf(path: string): number;
 }
 
 const ENCRYPTED_MESSAGE =
@@ -130,23 +135,36 @@ export async function openZip(input: Blob | Uint8Array): Promise<ZipArchive> {
   for (const entry of entries) {
     if (!entry.directory && !files.has(entry.filename)) files.set(entry.filename, entry);
   }
+  const checkedEntry = (path: string): FileEntry => {
+    const entry = files.get(path);
+    if (entry === undefined) throw new ArchiveError('corrupt', `${path} is missing from the zip.`);
+    if (entry.encrypted) throw new ArchiveError('encrypted', ENCRYPTED_MESSAGE);
+    const { compressedSize, uncompressedSize, compressionMethod } = entry;
+    if (compressionMethod === 0 && compressedSize !== uncompressedSize) {
+      throw damaged(path, 'the sizes its header records disagree');
+    }
+    if (uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 1024) throw damaged(path, 'the size its header records is impossible');
+    if (uncompressedSize > MAX_TEXT_BYTES) throw tooLarge(path);
+    return entry;
+  };
   return {
     paths: [...files.keys()],
     async readText(path: string): Promise<string> {
-      const entry = files.get(path);
-      if (entry === undefined) throw new ArchiveError('corrupt', `${path} is missing from the zip.`);
-      if (entry.encrypted) throw new ArchiveError('encrypted', ENCRYPTED_MESSAGE);
-      const { compressedSize, uncompressedSize, compressionMethod } = entry;
-      if (compressionMethod === 0 && compressedSize !== uncompressedSize) {
-        throw damaged(path, 'the sizes its header records disagree');
-      }
-      if (uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 1024) throw damaged(path, 'the size its header records is impossible');
-      if (uncompressedSize > MAX_TEXT_BYTES) throw tooLarge(path);
+      const entry = checkedEntry(path);
       try {
         return await readEntryText(entry);
       } catch (error) {
         throw entryError(path, error);
       }
     },
+    async readBytes(path: string): Promise<Uint8Array> {
+      const entry = checkedEntry(path);
+      try {
+        return await entry.getData(new Uint8ArrayWriter(), { checkSignature: true, useWebWorkers: false });
+      } catch (error) {
+        throw entryError(path, error);
+      }
+    },
+    sizeOf: (path: string) => files.get(path)?.uncompressedSize ?? 0,
   };
 }

@@ -44,16 +44,27 @@ export interface EngineFault {
 }
 
 export interface ArchiveStats {
+  /** Posts read: tweets (X), posts + reposts (Bluesky), posts + boosts (Mastodon). */
   downloaded: number;
+  /** Retweets (X), reposts (Bluesky), boosts (Mastodon): dropped. */
   retweets: number;
   short: number;
   kept: number;
+  /** Mastodon direct messages skipped (never read); 0 for X and Bluesky. */
+  direct: number;
 }
+
+/** Where an export comes from. */
+export type ArchiveNetwork = 'x' | 'bluesky' | 'mastodon';
 
 /** One person's archive as the page shows it (the tweets themselves stay in the worker). */
 export interface ArchiveSummary {
   id: string;
   fileName: string;
+  network: ArchiveNetwork;
+  /** X account id, Bluesky DID, Mastodon actor id (a URL); '' when the export does not say. */
+  accountId: string;
+  /** '' for a loose tweets.js and for Bluesky until the person types the handle. */
   username: string;
   displayName: string;
   stats: ArchiveStats;

@@ -26,7 +26,9 @@ export class ArchiveSet {
   }
 
   restore(items: StoredArchive[]): void {
-    this.items.splice(0, this.items.length, ...items);
+    // Archives kept before Bluesky and Mastodon were read are X archives without these fields.
+    const upgraded = items.map((item) => ({ ...item, summary: withDefaults(item.summary) }));
+    this.items.splice(0, this.items.length, ...upgraded);
   }
 
   remove(id: string): void {
@@ -68,14 +70,21 @@ export class ArchiveSet {
 
   /** One line for the model library and the card: who the bot was trained on. */
   describe(): string {
-    return this.items.map((a) => `@${a.summary.username || a.summary.fileName}: ${a.summary.stats.kept} tweets kept of ${a.summary.stats.downloaded}`).join('; ');
+    return this.items.map((a) => `@${a.summary.username || a.summary.displayName || a.summary.fileName}: ${a.summary.stats.kept} ${a.summary.network === 'x' ? 'tweets' : 'posts'} kept of ${a.summary.stats.downloaded}`).join('; ');
   }
+}
+
+function withDefaults(summary: ArchiveSummary): ArchiveSummary {
+  const s = summary as Partial<ArchiveSummary> & Pick<ArchiveSummary, 'stats'>;
+  return { ...summary, network: s.network ?? 'x', accountId: s.accountId ?? '', stats: { ...summary.stats, direct: s.stats.direct ?? 0 } };
 }
 
 function summarize(p: ParsedArchive, fileName: string): ArchiveSummary {
   return {
     id: p.identity,
     fileName,
+    network: p.network,
+    accountId: p.accountId,
     username: p.username,
     displayName: p.displayName,
     stats: { ...p.stats },
@@ -89,9 +98,10 @@ function summarize(p: ParsedArchive, fileName: string): ArchiveSummary {
 function toParsed(a: StoredArchive): ParsedArchive {
   const s = a.summary;
   return {
+    network: s.network,
     username: s.username,
     displayName: s.displayName,
-    accountId: '',
+    accountId: s.accountId,
     identity: s.id,
     stats: s.stats,
     tweets: a.tweets,
@@ -99,5 +109,6 @@ function toParsed(a: StoredArchive): ParsedArchive {
     lastDate: s.lastDate,
     samples: s.samples,
     filesRead: s.filesRead,
+    avatar: null,
   };
 }

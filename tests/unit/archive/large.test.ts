@@ -59,7 +59,7 @@ describe('archives with gigabytes of media', () => {
     ]);
     expect(blob.size).toBeGreaterThan(1.5 * GiB);
     const archive = await readArchive(blob);
-    expect(archive.stats).toEqual({ downloaded: 3, retweets: 1, short: 0, kept: 2 });
+    expect(archive.stats).toEqual({ downloaded: 3, retweets: 1, short: 0, kept: 2, direct: 0 });
     expect(archive.username).toBe('bigmedia');
     expect(archive.filesRead).toEqual(['data/tweets.js', 'data/account.js']);
     expectOnlyTweetEntriesRead(blob, videos.map((v) => v.name));
@@ -73,7 +73,7 @@ describe('archives with gigabytes of media', () => {
     expect(blob.size).toBeGreaterThan(5 * GiB);
     expect(blob.dataRanges.get('data/tweets.js')![0]).toBeGreaterThan(2 ** 32);
     const archive = await readArchive(blob);
-    expect(archive.stats).toEqual({ downloaded: 3, retweets: 1, short: 0, kept: 2 });
+    expect(archive.stats).toEqual({ downloaded: 3, retweets: 1, short: 0, kept: 2, direct: 0 });
     expect(archive.tweets).toEqual(['first tweet with enough words', 'third tweet with enough words']);
     expect(archive.filesRead).toEqual(['data/tweets.js', 'data/account.js']);
     expectOnlyTweetEntriesRead(blob, videos.map((v) => v.name));

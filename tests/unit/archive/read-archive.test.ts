@@ -29,7 +29,7 @@ const KEPT = [
   '@carol that cake looks wonderful, recipe please?',
   'line one line two here',
 ];
-const STATS = { downloaded: 8, retweets: 1, short: 2, kept: 5 };
+const STATS = { downloaded: 8, retweets: 1, short: 2, kept: 5, direct: 0 };
 const MEDIA = {
   'data/tweets_media/1590000000000000010-abc.jpg': new Uint8Array(2048).fill(7),
   'data/direct-messages.js': 'window.YTD.direct_messages.part0 = [ {"secret": true} ]',
@@ -84,7 +84,7 @@ describe('readArchive: a zip', () => {
     const extra = { id: '1590000000000000018', createdAt: '2022-11-16T18:00:00Z', text: 'one more proper tweet here' };
     const part2 = ytdFile('tweets', [tweetEntry(TWEETS[0]), tweetEntry(extra), tweetEntry(TWEETS[7])], { part: 2 });
     const archive = await fromZip({ ...ALICE, parts: 2, extraEntries: { ...MEDIA, 'data/tweets-part2.js': part2 } });
-    expect(archive.stats).toEqual({ downloaded: 9, retweets: 1, short: 2, kept: 6 });
+    expect(archive.stats).toEqual({ downloaded: 9, retweets: 1, short: 2, kept: 6, direct: 0 });
     expect(archive.tweets).toEqual([...KEPT, 'one more proper tweet here']);
     expect(archive.filesRead).toEqual(['data/tweets.js', 'data/tweets-part1.js', 'data/tweets-part2.js', 'data/account.js']);
   });
@@ -127,7 +127,7 @@ describe('readArchive: a zip', () => {
       ],
       notes: [{ text: 'An orphan note with no tweet of its own, ignored entirely.', createdAt: second }],
     });
-    expect(archive.stats).toEqual({ downloaded: 3, retweets: 0, short: 0, kept: 3 });
+    expect(archive.stats).toEqual({ downloaded: 3, retweets: 0, short: 0, kept: 3, direct: 0 });
     expect(archive.tweets).toEqual([apples.trim(), bread.trim(), 'a normal tweet after them']);
     expect(archive.filesRead).toEqual(['data/tweets.js', 'data/note-tweet.js', 'data/account.js']);
   });
@@ -178,7 +178,7 @@ describe('readArchive: a zip', () => {
         { id: '3', createdAt: '2022-01-03T00:00:00Z', text: 'RT @c: nine ten eleven twelve' },
       ],
     });
-    expect(archive.stats).toEqual({ downloaded: 3, retweets: 3, short: 0, kept: 0 });
+    expect(archive.stats).toEqual({ downloaded: 3, retweets: 3, short: 0, kept: 0, direct: 0 });
     expect(archive.tweets).toEqual([]);
     expect(archive.samples).toEqual([]);
     expect(archive.firstDate).toBeNull();

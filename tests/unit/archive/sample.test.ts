@@ -25,7 +25,7 @@ describe('public/sample/sample-archive.zip', () => {
     const archive = await readArchive(new Blob([committed]));
     expect(archive.username).toBe('tinkerbot_sample');
     expect(archive.displayName).toBe('Tinker (sample persona)');
-    expect(archive.stats).toEqual({ downloaded: 400, retweets: 26, short: 27, kept: 347 });
+    expect(archive.stats).toEqual({ downloaded: 400, retweets: 26, short: 27, kept: 347, direct: 0 });
     expect(archive.filesRead).toEqual(['data/tweets.js', 'data/note-tweet.js', 'data/account.js']);
     expect(archive.tweets.filter((t) => t.includes('Happy birthday, Bubbles. The loaf tonight is for you.'))).toHaveLength(1);
     expect(archive.tweets.some((t) => /https?:|RT @/.test(t))).toBe(false);
