@@ -15,7 +15,7 @@
  * their bound cannot beat the best run found.
  *
  * Intl.Segmenter costs about 1.5 µs per segment in V8, too slow to index 100,000 tweets in under
- * 2 s, so pure-ASCII texts without `:` or `_` (most tweets) are split by `asciiWords`, which follows
+ * 2 s, so pure-ASCII texts without `:` or `_` (most tweets; ‘ ’ allowed) are split by `asciiWords`, which follows
  * the same UAX #29 rules for those characters (a property test checks it against the Segmenter);
  * everything else goes to the Segmenter.
  */
@@ -76,21 +76,22 @@ const enum Kind {
 function kindOf(c: number): Kind {
   if (c >= 97 && c <= 122) return Kind.Letter;
   if (c >= 48 && c <= 57) return Kind.Digit;
-  if (c === 46 || c === 39) return Kind.MidNumLet;
+  if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019) return Kind.MidNumLet;
   if (c === 44 || c === 59) return Kind.MidNum;
   return Kind.Other;
 }
 
 /**
- * Word-like segments of a lower-case ASCII text, exactly as the Segmenter gives them; null when the
- * text has a character this shortcut does not handle (non-ASCII, upper case, `:` whose joining
- * depends on the locale, `_` whose lone segments are not word-like).
+ * Word-like segments of a lower-case ASCII text (plus the typographic apostrophes ‘ ’ phones type),
+ * exactly as the Segmenter gives them; null when the text has a character this shortcut does not
+ * handle (other non-ASCII, upper case, `:` whose joining depends on the locale, `_` whose lone
+ * segments are not word-like).
  */
 export function asciiWords(text: string): string[] | null {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c > 127 || c === 58 || c === 95 || (c >= 65 && c <= 90)) return null;
+    if ((c > 127 && c !== 0x2018 && c !== 0x2019) || c === 58 || c === 95 || (c >= 65 && c <= 90)) return null;
   }
   const out: string[] = [];
   let start = -1;
