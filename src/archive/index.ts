@@ -10,7 +10,7 @@ import { looksLikeYtdText, parseAssignedJson, ytdType } from './ytd';
 import { MAX_TEXT_BYTES, openZip } from './zip';
 
 export { ArchiveError, isArchiveError, type ArchiveErrorCode } from './errors';
-export type { ArchiveStats, ParsedArchive } from './types';
+export type { ArchiveAvatar, ArchiveStats, ParsedArchive } from './types';
 export {
   mergeArchives,
   checkTrainingText,
@@ -95,7 +95,7 @@ export async function readArchive(input: Blob | Uint8Array): Promise<ParsedArchi
   };
   if (isZip(await sniff(SIGNATURE_BYTES))) {
     const zip = await openZip(input);
-    return readArchiveSource({ kind: 'zip', paths: zip.paths, readText: (path) => zip.readText(path) });
+    return readArchiveSource({ kind: 'zip', paths: zip.paths, readText: (path) => zip.readText(path), readBytes: (path, max) => zip.readBytes(path, max) });
   }
   if (looksLikeYtdText(decodeUtf8(await sniff(TEXT_SNIFF_BYTES)))) return readLooseTweetsFile(input);
   throw new ArchiveError(
@@ -123,6 +123,10 @@ export async function readArchiveFolder(files: Array<{ path: string; file: Blob 
       } catch (error) {
         throw new ArchiveError('corrupt', `${path} could not be read from the dropped folder.`, { cause: error });
       }
+    },
+    async readBytes(path, maxBytes) {
+      const file = byPath.get(path) as Blob;
+      return file.size > maxBytes ? null : new Uint8Array(await file.arrayBuffer());
     },
   });
 }

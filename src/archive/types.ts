@@ -32,4 +32,14 @@ export interface ParsedArchive {
   samples: string[];
   /** The entries (or files) actually decompressed and read, in reading order. */
   filesRead: string[];
+  /** ISO date of each kept tweet, parallel to `tweets` (null where the archive gives none); absent from readers that know no dates. */
+  tweetDates?: Array<string | null>;
+  /** The profile picture (X: the one file in data/profile_media/; Mastodon: avatar.* at the root), or null. */
+  avatar: ArchiveAvatar | null;
+}
+
+export interface ArchiveAvatar {
+  fileName: string;
+  mimeType: string;
+  bytes: Uint8Array;
 }

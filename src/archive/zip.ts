@@ -15,6 +15,7 @@ import {
   ERR_UNSUPPORTED_COMPRESSION,
   ERR_UNSUPPORTED_ENCRYPTION,
   Uint8ArrayReader,
+  Uint8ArrayWriter,
   ZipReader,
   type Entry,
   type FileEntry,
@@ -32,6 +33,8 @@ export interface ZipArchive {
   paths: string[];
   /** Decompresses one entry (checking its CRC) and decodes it as UTF-8. */
   readText(path: string): Promise<string>;
+  /** Decompresses one small entry as bytes; null when it is larger than `maxBytes` (left unread). */
+  readBytes(path: string, maxBytes: number): Promise<Uint8Array | null>;
 }
 
 const ENCRYPTED_MESSAGE =
@@ -144,6 +147,18 @@ export async function openZip(input: Blob | Uint8Array): Promise<ZipArchive> {
       if (uncompressedSize > MAX_TEXT_BYTES) throw tooLarge(path);
       try {
         return await readEntryText(entry);
+      } catch (error) {
+        throw entryError(path, error);
+      }
+    },
+    async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
+      const entry = files.get(path);
+      if (entry === undefined) throw new ArchiveError('corrupt', `${path} is missing from the zip.`);
+      if (entry.encrypted) throw new ArchiveError('encrypted', ENCRYPTED_MESSAGE);
+      if (entry.uncompressedSize > maxBytes || entry.compressedSize > maxBytes) return null;
+      try {
+        const bytes = await entry.getData(new Uint8ArrayWriter(), { checkSignature: true, useWebWorkers: false });
+        return bytes.length > maxBytes ? null : bytes;
       } catch (error) {
         throw entryError(path, error);
       }
