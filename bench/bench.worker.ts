@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
+import { measureCopies } from './copies';
 import { measureLoad } from './load';
 import { measureMatMulAt } from './matmul';
 import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
@@ -86,6 +87,10 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
     // Loaded only here: the peer registers kernels and a backend of its own when imported.
     const { measurePeerTraining } = await import('./peer');
     return measurePeerTraining(shapeConfig(args.shape), { ...args, log });
+  },
+  async copies(args) {
+    // No tfjs: the copy index is plain JavaScript, timed on the page's own engine.
+    return measureCopies({ ...args, log });
   },
 };
 

@@ -3,6 +3,7 @@
  * gets its own worker: a WebAssembly heap only grows, so one phase's peak must not weigh on the next.
  */
 import type { BackendName, BackendReport } from '../src/engine/api';
+import type { CopyFigures } from './copies';
 import type { MatMulFigures } from './matmul';
 import type { GenerationFigures, TrainingFigures, UncachedMode } from './measure';
 import type { PeerFigures } from './peer';
@@ -14,6 +15,7 @@ export interface PhaseArgs {
   load: { backend: BackendName; repo: string; host: string };
   train: { backend: BackendName; shape: ShapeName; mode: 'full' | 'lora'; blockSize: number; warmupSteps: number; steps: number; dropout: boolean; peakMemory: boolean; matMulN?: number };
   peer: { backend: BackendName; shape: ShapeName; blockSize: number; warmupSteps: number; steps: number };
+  copies: { tweets: number; checks: number; builds: number };
 }
 
 export interface LoadFigures {
@@ -40,6 +42,7 @@ export interface PhaseResults {
   load: LoadFigures;
   train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
   peer: PeerFigures;
+  copies: CopyFigures;
 }
 
 export type PhaseName = keyof PhaseArgs;

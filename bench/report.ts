@@ -4,6 +4,7 @@
  */
 import type { BackendName } from '../src/engine/api';
 import { activationBytes, chooseMode } from '../src/train/memory';
+import type { CopyFigures } from './copies';
 import type { MatMulFigures } from './matmul';
 import { median, type GenerationFigures, type TrainingFigures } from './measure';
 import type { PeerFigures } from './peer';
@@ -48,6 +49,7 @@ export interface BenchResults {
   load?: Outcome<{ network: LoadResult; cached: LoadResult; expectedProbe: number[]; repo: string }>;
   training: TrainEntry[];
   pair?: Outcome<{ backend: BackendName; shape: ShapeName; ours: Outcome<TrainResult>; peer: Outcome<PeerFigures> }>;
+  copies?: Outcome<CopyFigures>;
   /** Seconds each phase took, wall clock. */
   durations: Record<string, number>;
   /** Memory a backend gives training, as the engine assumes it (for the mode the app would choose). */
@@ -240,7 +242,29 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     });
     first = false;
   }
+
+  copyRows(r.copies, rows, checks, err);
   return { rows, checks };
+}
+
+/** The copy check (src/generate/copies.ts): index build and per-tweet check times; every verbatim tweet must be flagged. */
+function copyRows(c: Outcome<CopyFigures> | undefined, rows: Row[], checks: Check[], err: (figure: string, e: PhaseError) => void): void {
+  if (c === undefined) return;
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (failed(c)) return err('Copy check: build the index', c);
+  const build = [...c.buildMs].sort((a, b) => a - b);
+  rows.push({
+    figure: `Copy check: build the index of ${n(c.tweets)} tweets`,
+    value: fmtSeconds(median(build) / 1000),
+    detail: `median of ${build.length} builds (${build.map((ms) => fmtSeconds(ms / 1000)).join(', ')}); ${n(c.words)} words, ${Math.round(c.segmenterShare * 100)}% of tweets through Intl.Segmenter, the rest through the ASCII shortcut; word 4-grams hashed`,
+  });
+  const ms = (x: number) => (x < 0.1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
+  rows.push({
+    figure: 'Copy check: one generated tweet',
+    value: ms(c.checkMedianMs),
+    detail: `median of ${n(c.checks)} checks (verbatim kept tweets, rewritten ends, splices of two, fresh text); 99th percentile ${ms(c.checkP99Ms)}, worst ${ms(c.checkMaxMs)}; ${n(c.copiesFound)} copies found`,
+  });
+  checks.push({ name: 'every verbatim kept tweet is flagged as a copy', ok: c.verbatimFlagged === c.verbatimChecked, detail: `${c.verbatimFlagged} of ${c.verbatimChecked}` });
 }
 
 function planSentence(p: CorpusPlan): string {

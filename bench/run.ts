@@ -4,7 +4,7 @@
  * fresh worker on the backend the page picks, and prints one table of figures; also writes
  * bench/results/latest.json and latest.md.
  *
- *   npx tsx bench/run.ts [--phases=backend,generation,load,train,pair] [--no-build]
+ *   npx tsx bench/run.ts [--phases=backend,generation,load,train,pair,copies] [--no-build]
  *                        [--train=gpt2-full,gpt2-lora,distilgpt2-full,distilgpt2-lora]
  *                        [--steps=2] [--new-tokens=128] [--uncached=forward|logits]
  *                        [--pair-backend=webgl] [--phase-timeout=600]
@@ -30,7 +30,7 @@ import { PROBE_TENSOR, PROBE_VALUES } from './protocol';
 import { buildRows, doesNotFit, environmentLine, failed, markdownTable, textTable, type BenchResults, type Outcome } from './report';
 import { SHAPE_CONFIGS, shapeConfig } from './shapes';
 
-const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair'] as const;
+const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'copies'] as const;
 type Step = (typeof ALL_PHASES)[number];
 
 function option(name: string, fallback: string): string {
@@ -195,6 +195,10 @@ async function main(): Promise<number> {
       );
       results.pair = { backend: pairBackend, shape: 'pair', ours, peer };
     }
+
+    if (phases.has('copies')) {
+      results.copies = await timed('copies', () => run('copies', { tweets: 100_000, checks: 4000, builds: 3 }));
+    }
   } finally {
     await browser.dispose();
     await site.close();
@@ -213,7 +217,7 @@ async function main(): Promise<number> {
   console.log(textTable(rows));
   const failedChecks = checks.filter((c) => !c.ok);
   for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`);
-  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, ...results.training.map((t) => t.result)];
+  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.copies, ...results.training.map((t) => t.result)];
   if (results.pair && !failed(results.pair)) outcomes.push(results.pair.ours, results.pair.peer);
   // A model that does not fit the wasm heap is a finding (its row says so), not a failure of the bench.
   const failedPhases = outcomes.filter((o) => failed(o) && !doesNotFit(o)).length;

@@ -18,6 +18,18 @@ export interface ArchiveSource {
   kind: 'zip' | 'folder';
   paths: string[];
   readText(path: string): Promise<string>;
+  /** A small binary file (the avatar); null when larger than maxBytes. Sources without it give no avatar. */
+  readBytes?(path: string, maxBytes: number): Promise<Uint8Array | null>;
+}
+
+/** Larger profile pictures are left unread (X's are ~100 KB; 400×400). */
+export const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
+
+const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
+
+/** The MIME type of an image by its extension (null for anything else). */
+export function imageMimeType(fileName: string): string | null {
+  return IMAGE_TYPES[fileName.split('.').pop()?.toLowerCase() ?? ''] ?? null;
 }
 
 export const SAMPLE_COUNT = 5;
@@ -53,6 +65,7 @@ export function assembleArchive(
   notes: Note[],
   account: AccountInfo,
   filesRead: string[],
+  avatar: ParsedArchive['avatar'] = null,
 ): ParsedArchive {
   if (tweets.length === 0) {
     throw new ArchiveError('no-tweets', 'This archive holds no tweets at all, so there is nothing to learn from.');
@@ -87,7 +100,8 @@ export function assembleArchive(
     lastDate: kept.length ? isoDate(kept[kept.length - 1].time) : null,
     samples: spread(texts, SAMPLE_COUNT),
     filesRead,
-    avatar: null,
+    tweetDates: kept.map((k) => isoDate(k.time)),
+    avatar,
   };
 }
 
@@ -123,5 +137,21 @@ export async function readArchiveSource(source: ArchiveSource): Promise<ParsedAr
   const complete = account !== null && account.username && account.displayName && account.accountId;
   const manifest = !complete && layout.manifestFile ? manifestFromText(await read(layout.manifestFile), layout.manifestFile) : null;
 
-  return assembleArchive(tweets, notes, resolveAccount(account, manifest), filesRead);
+  const avatar = layout.avatarFile && source.readBytes ? await readAvatar(source, layout.avatarFile, filesRead) : null;
+  return assembleArchive(tweets, notes, resolveAccount(account, manifest), filesRead, avatar);
+}
+
+/** The profile picture, or null when it is too large or unreadable: it never stops the tweets being read. */
+async function readAvatar(source: ArchiveSource, path: string, filesRead: string[]): Promise<ParsedArchive['avatar']> {
+  const fileName = path.slice(path.lastIndexOf('/') + 1);
+  const mimeType = imageMimeType(fileName);
+  if (!mimeType || !source.readBytes) return null;
+  try {
+    const bytes = await source.readBytes(path, MAX_AVATAR_BYTES);
+    if (!bytes) return null;
+    filesRead.push(path);
+    return { fileName, mimeType, bytes };
+  } catch {
+    return null;
+  }
 }

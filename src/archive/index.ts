@@ -128,13 +128,7 @@ export async function readArchive(input: Blob | Uint8Array): Promise<ParsedArchi
   const signature = await sniff(SIGNATURE_BYTES);
   if (isZip(signature)) {
     const zip = await openZip(input);
-    return readFiles({
-      kind: 'zip',
-      paths: zip.paths,
-      readText: (path) => zip.readText(path),
-      readBytes: (path) => zip.readBytes(path),
-      sizeOf: (path) => zip.sizeOf(path),
-    });
+    return readFiles({ kind: 'zip', paths: zip.paths, readText: (path) => zip.readText(path), readBytes: (path, max) => zip.readBytes(path, max) });
   }
   if (isGzip(signature)) return readMastodonTarGz(input);
   if (looksLikeCar(await sniff(CAR_SNIFF_BYTES))) return readCarFile(input);
@@ -155,7 +149,7 @@ export async function readArchiveFolder(files: Array<{ path: string; file: Blob 
   if (files.length === 0) throw new ArchiveError('not-archive', 'The dropped folder holds no files.');
   const byPath = new Map<string, Blob>();
   for (const { path, file } of files) if (!byPath.has(path)) byPath.set(path, file);
-  const readBytes = async (path: string): Promise<Uint8Array> => {
+  const readWhole = async (path: string): Promise<Uint8Array> => {
     const file = byPath.get(path) as Blob;
     if (file.size > MAX_TEXT_BYTES) throw tooLarge(path);
     try {
@@ -167,8 +161,10 @@ export async function readArchiveFolder(files: Array<{ path: string; file: Blob 
   return readFiles({
     kind: 'folder',
     paths: [...byPath.keys()],
-    readText: async (path) => decodeUtf8(await readBytes(path)),
-    readBytes,
-    sizeOf: (path) => byPath.get(path)?.size ?? 0,
+    readText: async (path) => decodeUtf8(await readWhole(path)),
+    async readBytes(path, maxBytes) {
+      const file = byPath.get(path) as Blob;
+      return file.size > maxBytes ? null : new Uint8Array(await file.arrayBuffer());
+    },
   });
 }

@@ -12,7 +12,11 @@ export interface ArchiveLayout {
   noteFiles: string[];
   accountFile: string | null;
   manifestFile: string | null;
+  /** The profile picture: the one image in `profile_media/` beside the tweets (the first by name if several), or null. */
+  avatarFile: string | null;
 }
+
+const AVATAR_FILE = /\.(jpe?g|png|gif|webp)$/i;
 
 const TWEET_FILE = /^(tweets?)(?:-part(\d+))?\.js$/;
 const NOTE_FILE = /^note-tweet(?:-part(\d+))?\.js$/;
@@ -75,11 +79,14 @@ export function findArchiveFiles(paths: Iterable<string>): ArchiveLayout | null 
   }
   tweets.sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1]);
   notes.sort((a, b) => a.order - b.order);
+  const mediaDir = dir === '' ? 'profile_media' : `${dir}/profile_media`;
+  const avatars = files.filter((f) => f.dir === mediaDir && AVATAR_FILE.test(f.base)).sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
   return {
     tweetFiles: tweets.map((t) => t.original),
     noteFiles: notes.map((n) => n.original),
     accountFile,
     manifestFile,
+    avatarFile: avatars[0]?.original ?? null,
   };
 }
 

@@ -223,9 +223,8 @@ export function parseMastodon(files: MastodonFiles): ParsedArchive {
 export interface MastodonSource {
   paths: string[];
   readText(path: string): Promise<string>;
-  readBytes(path: string): Promise<Uint8Array>;
-  /** The stored size of a file, to leave an oversized avatar unread. */
-  sizeOf(path: string): number;
+  /** A small binary file (the avatar); null when larger than maxBytes (left unread). */
+  readBytes(path: string, maxBytes: number): Promise<Uint8Array | null>;
 }
 
 /** The avatar file actor.json names (else the first `avatar.*`), and its type. */
@@ -252,9 +251,9 @@ export async function readMastodonSource(source: MastodonSource): Promise<Parsed
   }
   const chosen = pickAvatar(layout.avatars, parseActor(actorText));
   let avatar: ArchiveAvatar | null = null;
-  if (chosen && source.sizeOf(chosen.path) <= MAX_AVATAR_BYTES) {
+  if (chosen) {
     // A damaged avatar costs the picture, not the archive.
-    const bytes = await source.readBytes(chosen.path).catch(() => null);
+    const bytes = await source.readBytes(chosen.path, MAX_AVATAR_BYTES).catch(() => null);
     if (bytes) {
       filesRead.push(chosen.path);
       avatar = { fileName: chosen.path.slice(chosen.path.lastIndexOf('/') + 1), mimeType: chosen.mimeType, bytes };
@@ -299,7 +298,9 @@ export async function readMastodonTarGz(input: Blob | Uint8Array): Promise<Parse
   return readMastodonSource({
     paths: tar.paths.filter((path) => tar.bodies.has(path)),
     readText: async (path) => decoder.decode(tar.bodies.get(path)),
-    readBytes: async (path) => tar.bodies.get(path) as Uint8Array,
-    sizeOf: (path) => tar.bodies.get(path)?.length ?? 0,
+    readBytes: async (path, maxBytes) => {
+      const body = tar.bodies.get(path);
+      return body !== undefined && body.length <= maxBytes ? body : null;
+    },
   });
 }

@@ -56,6 +56,8 @@ export interface ParsedArchive {
   samples: string[];
   /** The entries (or files) actually decompressed and read, in reading order. */
   filesRead: string[];
+  /** ISO date of each kept tweet, parallel to `tweets` (null where the archive gives none); absent from readers that know no dates. */
+  tweetDates?: Array<string | null>;
   /** The profile picture inside the export, or null (Bluesky's CAR holds no blobs). */
   avatar: ArchiveAvatar | null;
 }

@@ -33,10 +33,8 @@ export interface ZipArchive {
   paths: string[];
   /** Decompresses one entry (checking its CRC) and decodes it as UTF-8. */
   readText(path: string): Promise<string>;
-  /** Decompresses one (small, binary) entry, checking its CRC. */
-  readBytes(path: string): Promise<Uint8Array>;
-  /** The entry's uncompressed size as the zip records it (0 for a missing one). */
-  sizeOf(path: string): number;
+  /** Decompresses one small entry as bytes; null when it is larger than `maxBytes` (left unread). */
+  readBytes(path: string, maxBytes: number): Promise<Uint8Array | null>;
 }
 
 const ENCRYPTED_MESSAGE =
@@ -157,14 +155,17 @@ export async function openZip(input: Blob | Uint8Array): Promise<ZipArchive> {
         throw entryError(path, error);
       }
     },
-    async readBytes(path: string): Promise<Uint8Array> {
-      const entry = checkedEntry(path);
+    async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
+      const entry = files.get(path);
+      if (entry === undefined) throw new ArchiveError('corrupt', `${path} is missing from the zip.`);
+      if (entry.encrypted) throw new ArchiveError('encrypted', ENCRYPTED_MESSAGE);
+      if (entry.uncompressedSize > maxBytes || entry.compressedSize > maxBytes) return null;
       try {
-        return await entry.getData(new Uint8ArrayWriter(), { checkSignature: true, useWebWorkers: false });
+        const bytes = await entry.getData(new Uint8ArrayWriter(), { checkSignature: true, useWebWorkers: false });
+        return bytes.length > maxBytes ? null : bytes;
       } catch (error) {
         throw entryError(path, error);
       }
     },
-    sizeOf: (path: string) => files.get(path)?.uncompressedSize ?? 0,
   };
 }

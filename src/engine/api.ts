@@ -72,6 +72,8 @@ export interface ArchiveSummary {
   lastDate: string | null;
   samples: string[];
   filesRead: string[];
+  /** The profile picture read from the archive (the page shows it from a Blob), or null. */
+  avatar?: { fileName: string; mimeType: string; bytes: Uint8Array } | null;
 }
 
 export interface TrainingDataInfo {

@@ -9,6 +9,8 @@ import type { ArchiveInput, ArchiveSummary, TrainingDataInfo } from './api';
 export interface StoredArchive {
   summary: ArchiveSummary;
   tweets: string[];
+  /** ISO date of each kept tweet (parallel to tweets), when known: the copy check shows the original's date. */
+  tweetDates?: Array<string | null>;
 }
 
 export class ArchiveSet {
@@ -20,7 +22,7 @@ export class ArchiveSet {
     const fileName = input.kind === 'file' ? input.name : (input.files[0]?.path.split('/')[0] ?? 'folder');
     const existing = this.items.find((a) => a.summary.id === parsed.identity);
     if (existing) return { item: existing, duplicate: true };
-    const item = { summary: summarize(parsed, fileName), tweets: parsed.tweets };
+    const item: StoredArchive = { summary: summarize(parsed, fileName), tweets: parsed.tweets, tweetDates: parsed.tweetDates };
     this.items.push(item);
     return { item, duplicate: false };
   }
@@ -92,6 +94,7 @@ function summarize(p: ParsedArchive, fileName: string): ArchiveSummary {
     lastDate: p.lastDate,
     samples: p.samples,
     filesRead: p.filesRead,
+    avatar: p.avatar,
   };
 }
 
@@ -109,6 +112,7 @@ function toParsed(a: StoredArchive): ParsedArchive {
     lastDate: s.lastDate,
     samples: s.samples,
     filesRead: s.filesRead,
-    avatar: null,
+    tweetDates: a.tweetDates,
+    avatar: s.avatar ?? null,
   };
 }

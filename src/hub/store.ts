@@ -88,6 +88,8 @@ export interface ArchiveRecord {
   label?: string;
   summary: unknown;
   tweets: unknown[];
+  /** ISO date of each kept tweet, parallel to tweets (absent in records from before dates were kept). */
+  tweetDates?: unknown[];
   savedAt: number;
 }
 

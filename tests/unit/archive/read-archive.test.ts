@@ -67,6 +67,19 @@ describe('readArchive: a zip', () => {
     expect(archive.samples).toEqual(KEPT);
     // account.js gave every name, so manifest.js was not even opened; media, DMs, likes never.
     expect(archive.filesRead).toEqual(['data/tweets.js', 'data/account.js']);
+    expect(archive.tweetDates).toEqual(['2022-11-16T10:00:00.000Z', '2022-11-16T13:00:00.000Z', '2022-11-16T14:00:00.000Z', '2022-11-16T16:00:00.000Z', '2022-11-16T17:00:00.000Z']);
+    expect(archive.avatar).toBeNull();
+  });
+
+  it('reads the profile picture from data/profile_media/ (that one file of the media), from a zip and a folder', async () => {
+    const picture = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 256);
+    const options = { ...ALICE, extraEntries: { ...MEDIA, 'data/profile_media/4242-me.jpg': picture } };
+    for (const archive of [await fromZip(options), await readArchiveFolder(buildArchiveFolder(options))]) {
+      expect(archive.avatar?.fileName).toBe('4242-me.jpg');
+      expect(archive.avatar?.mimeType).toBe('image/jpeg');
+      expect(Array.from(archive.avatar?.bytes ?? [])).toEqual(Array.from(picture));
+      expect(archive.filesRead.filter((f) => !/(tweets|account)\.js$/.test(f))).toEqual([expect.stringMatching(/data\/profile_media\/4242-me\.jpg$/)]);
+    }
   });
 
   it('reads a Uint8Array like a Blob', async () => {
