@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
-import { measureLoad } from './load';
+import { measureLoad, writeLegacyLibrary } from './load';
 import { measureMatMulAt } from './matmul';
 import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
 import { HEAP_FULL, type PhaseArgs, type PhaseName, type PhaseRequest, type PhaseResults, type WorkerMessage } from './protocol';
@@ -72,7 +72,12 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
   },
   async load(args) {
     await start(args.backend);
-    return measureLoad(args.repo, args.host, log);
+    return measureLoad(args.repo, args.host, log, args.legacy ?? false);
+  },
+  async 'legacy-library'(args) {
+    const t0 = performance.now();
+    await writeLegacyLibrary(args.repo, log);
+    return { ms: performance.now() - t0 };
   },
   async train(args) {
     await start(args.backend);

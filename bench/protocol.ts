@@ -11,7 +11,9 @@ import type { ShapeName } from './shapes';
 export interface PhaseArgs {
   backend: { matMulN: number };
   generation: { backend: BackendName; shape: ShapeName; newTokens: number; promptTokens: number; uncached: UncachedMode };
-  load: { backend: BackendName; repo: string; host: string };
+  load: { backend: BackendName; repo: string; host: string; legacy?: boolean };
+  /** Copies the bench library into the pre-Blob format, for the legacy return visit. */
+  'legacy-library': { repo: string };
   train: { backend: BackendName; shape: ShapeName; mode: 'full' | 'lora'; blockSize: number; warmupSteps: number; steps: number; dropout: boolean; peakMemory: boolean; matMulN?: number };
   peer: { backend: BackendName; shape: ShapeName; blockSize: number; warmupSteps: number; steps: number };
 }
@@ -19,8 +21,14 @@ export interface PhaseArgs {
 export interface LoadFigures {
   /** fetchModelFiles: from the host (download + IndexedDB write) or from IndexedDB. */
   filesMs: number;
-  /** loadGPT2: parse the safetensors and make the tfjs variables. */
+  /** loadGPT2: parse the safetensors and make the tfjs variables (parseMs + uploadMs). */
   buildMs: number;
+  /** The safetensors parse: header, then views of the file (or, the old way, copies). */
+  parseMs?: number;
+  /** Every tensor into the backend's memory, as a variable. */
+  uploadMs?: number;
+  /** How the files were stored: 'blob' (current) or 'legacy' (a Uint8Array value, read the old way). */
+  format?: 'blob' | 'legacy';
   totalMs: number;
   bytes: number;
   files: string[];
@@ -38,6 +46,7 @@ export interface PhaseResults {
   backend: BackendFigures;
   generation: GenerationFigures;
   load: LoadFigures;
+  'legacy-library': { ms: number };
   train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
   peer: PeerFigures;
 }

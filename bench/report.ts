@@ -45,7 +45,7 @@ export interface BenchResults {
   /** The backend the page picks here, and its matMul figure. */
   backend?: Outcome<BackendFigures>;
   generation?: Outcome<GenerationFigures & { shapeName: ShapeName }>;
-  load?: Outcome<{ network: LoadResult; cached: LoadResult; expectedProbe: number[]; repo: string }>;
+  load?: Outcome<{ network: LoadResult; cached: LoadResult; legacy?: Outcome<LoadResult>; expectedProbe: number[]; repo: string }>;
   training: TrainEntry[];
   pair?: Outcome<{ backend: BackendName; shape: ShapeName; ours: Outcome<TrainResult>; peer: Outcome<PeerFigures> }>;
   /** Seconds each phase took, wall clock. */
@@ -163,13 +163,28 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
       value: fmtSeconds(n.totalMs / 1000),
       detail: `gpt2-shaped model.safetensors, ${fmtBytes(n.bytes)} in all, ${n.requests} requests; files ${fmtSeconds(n.filesMs / 1000)} (download + IndexedDB write), build ${fmtSeconds(n.buildMs / 1000)}`,
     });
+    const legacy = ok(l.legacy) ? l.legacy : undefined;
+    const build = (x: LoadResult) =>
+      `build ${fmtSeconds(x.buildMs / 1000)}${x.parseMs !== undefined && x.uploadMs !== undefined ? ` (parse ${fmtSeconds(x.parseMs / 1000)} + upload to ${r.environment.backend ?? 'the backend'} ${fmtSeconds(x.uploadMs / 1000)})` : ''}`;
+    const speed = (x: LoadResult) => `${fmtNum(x.bytes / 2 ** 20 / (x.filesMs / 1000), 0)} MiB/s`;
     rows.push({
       figure: 'Load from IndexedDB (return visit)',
       value: fmtSeconds(c.totalMs / 1000),
-      detail: `${c.requests} requests; files ${fmtSeconds(c.filesMs / 1000)}, build ${fmtSeconds(c.buildMs / 1000)}${c.persistent ? '' : ' (store NOT persistent)'}`,
+      detail:
+        `${c.requests} requests; files ${fmtSeconds(c.filesMs / 1000)} (${speed(c)}, Blob rows read in parallel), ${build(c)}` +
+        (legacy
+          ? `; baseline, the same run from the pre-Blob format loaded the old way: ${fmtSeconds(legacy.totalMs / 1000)} = files ${fmtSeconds(legacy.filesMs / 1000)} (${speed(legacy)}), ${build(legacy)}: ${fmtNum(legacy.totalMs / c.totalMs)}× slower`
+          : failed(l.legacy)
+            ? `; baseline failed: ${l.legacy.error.slice(0, 120)}`
+            : '') +
+        `${c.persistent ? '' : ' (store NOT persistent)'}`,
     });
     rows.push({ figure: 'IndexedDB vs model host', value: `${fmtNum(n.totalMs / c.totalMs)}× faster`, detail: sameNet && sameCache ? 'both loads give the weights written' : 'WEIGHTS DIFFER from those written' });
     checks.push({ name: 'load: return visit makes no model-host request', ok: c.requests === 0, detail: `${c.requests} requests` });
+    if (legacy) {
+      const sameLegacy = sameValues(legacy.probe, l.expectedProbe);
+      checks.push({ name: 'load: the pre-Blob format still loads, with the weights written', ok: sameLegacy && legacy.requests === 0, detail: `${legacy.requests} requests, weights ${sameLegacy ? 'same' : 'differ'}` });
+    }
     checks.push({ name: 'load: both loads give the weights written', ok: sameNet && sameCache, detail: `host ${sameNet ? 'same' : 'differs'}, IndexedDB ${sameCache ? 'same' : 'differs'}` });
     checks.push({ name: 'load: the model was stored persistently', ok: n.persistent && c.persistent, detail: n.persistent ? 'IndexedDB' : 'memory fallback' });
   } else if (failed(l)) err('Load (gpt2 shape)', l);

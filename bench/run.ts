@@ -157,15 +157,19 @@ async function main(): Promise<number> {
 
     if (phases.has('load')) {
       results.load = await timed('load', async () => {
-        const loadOnce = async (label: string) => {
+        const loadOnce = async (label: string, legacy = false) => {
           const before = site.modelRequests().length;
           progress(`load: ${label}`);
-          const figures = await run('load', { backend, repo: REPO, host: site.hostUrl });
+          const figures = await run('load', { backend, repo: REPO, host: site.hostUrl, legacy });
           return { ...figures, requests: site.modelRequests().length - before };
         };
         const network = await loadOnce('first visit: from the model host into IndexedDB');
         const cached = await loadOnce('return visit (a fresh worker): from IndexedDB');
-        return { network, cached, expectedProbe, repo: REPO };
+        // The baseline: the same library in the format stored before files were Blobs, loaded the old way.
+        progress('load: copying the library into the pre-Blob format');
+        await run('legacy-library', { repo: REPO });
+        const legacy = await loadOnce('return visit from the pre-Blob format (the baseline)', true).catch((e: Error) => ({ error: e.message }));
+        return { network, cached, legacy, expectedProbe, repo: REPO };
       });
     }
 

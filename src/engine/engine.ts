@@ -194,7 +194,16 @@ export class EngineImpl implements Engine {
     }
     this.model?.gpt2.dispose();
     this.model = loaded;
+    // A library stored before files were Blobs loads several times slower: rewrite it once, after
+    // this load (not awaited; a failure only leaves the old, still readable format).
+    if (source.kind !== 'files' && persisted) void this.migrateStoredFiles(meta.id).catch(() => {});
     return loaded.info;
+  }
+
+  private async migrateStoredFiles(id: string): Promise<void> {
+    const store = this.storage$();
+    const record = await store.getModel(id);
+    if (record?.complete) await store.migrateFiles(record.fileRepo, record.revision, record.files);
   }
 
   async currentModel(): Promise<ModelInfo | null> {
