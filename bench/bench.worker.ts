@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
+import { measureDatasetBuild } from './dataset';
 import { measureLoad, writeLegacyLibrary } from './load';
 import { measureMatMulAt } from './matmul';
 import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
@@ -85,6 +86,9 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
     if (matMul) log(`train: matMul ${matMul.n}^3 on ${args.backend}: ${matMul.gflops.toFixed(1)} GFLOP/s`);
     const figures = await measureTraining(shapeConfig(args.shape), { ...args, ...(await modelOptions(args.backend)), log });
     return { ...figures, backend: args.backend, matMul };
+  },
+  async dataset(args) {
+    return measureDatasetBuild(args.archiveUrl, args.tokenizerUrl, args.tokenizerConfigUrl, log);
   },
   async peer(args) {
     await start(args.backend);

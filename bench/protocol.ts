@@ -3,6 +3,7 @@
  * gets its own worker: a WebAssembly heap only grows, so one phase's peak must not weigh on the next.
  */
 import type { BackendName, BackendReport } from '../src/engine/api';
+import type { DatasetFigures } from './dataset';
 import type { MatMulFigures } from './matmul';
 import type { GenerationFigures, TrainingFigures, UncachedMode } from './measure';
 import type { PeerFigures } from './peer';
@@ -16,6 +17,7 @@ export interface PhaseArgs {
   'legacy-library': { repo: string };
   train: { backend: BackendName; shape: ShapeName; mode: 'full' | 'lora'; blockSize: number; warmupSteps: number; steps: number; dropout: boolean; peakMemory: boolean; matMulN?: number };
   peer: { backend: BackendName; shape: ShapeName; blockSize: number; warmupSteps: number; steps: number };
+  dataset: { archiveUrl: string; tokenizerUrl: string; tokenizerConfigUrl: string };
 }
 
 export interface LoadFigures {
@@ -49,6 +51,7 @@ export interface PhaseResults {
   'legacy-library': { ms: number };
   train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
   peer: PeerFigures;
+  dataset: DatasetFigures;
 }
 
 export type PhaseName = keyof PhaseArgs;

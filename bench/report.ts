@@ -8,6 +8,7 @@ import type { MatMulFigures } from './matmul';
 import { median, type GenerationFigures, type TrainingFigures } from './measure';
 import type { PeerFigures } from './peer';
 import { corpusPlan, projectTime, type CorpusPlan } from './projection';
+import type { DatasetFigures } from './dataset';
 import { HEAP_FULL, type BackendFigures, type LoadFigures } from './protocol';
 import { paramCount, shapeConfig, type ShapeName } from './shapes';
 
@@ -48,6 +49,8 @@ export interface BenchResults {
   load?: Outcome<{ network: LoadResult; cached: LoadResult; legacy?: Outcome<LoadResult>; expectedProbe: number[]; repo: string }>;
   training: TrainEntry[];
   pair?: Outcome<{ backend: BackendName; shape: ShapeName; ours: Outcome<TrainResult>; peer: Outcome<PeerFigures> }>;
+  /** A synthetic 100,000-tweet archive from the zip to the packed dataset. */
+  dataset?: Outcome<DatasetFigures>;
   /** Seconds each phase took, wall clock. */
   durations: Record<string, number>;
   /** Memory a backend gives training, as the engine assumes it (for the mode the app would choose). */
@@ -237,6 +240,20 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
       rows.push({ figure: 'Ours / peer, same shape, same backend', value: `${fmtNum(ours.tokensPerSec / peer.tokensPerSec, 2)}×`, detail: `training tokens per second on ${p.backend}` });
     }
   } else if (failed(p)) err('Ours vs @genai-fi/nanogpt', p);
+
+  // A big archive, from the file to the packed dataset
+  const d = r.dataset;
+  if (ok(d)) {
+    rows.push({
+      figure: `Big archive (${d.tweetsInArchive.toLocaleString('en-US')} tweets) to the packed dataset`,
+      value: fmtSeconds(d.totalMs / 1000),
+      detail:
+        `synthetic ${fmtBytes(d.archiveBytes)} zip; read + clean ${fmtSeconds(d.readMs / 1000)}, merge ${fmtSeconds(d.mergeMs / 1000)}, tokenize + split + pack in ${d.chunks} chunks ${fmtSeconds(d.buildMs / 1000)} ` +
+        `(${d.textsKept.toLocaleString('en-US')} tweets kept, ${d.tokens.toLocaleString('en-US')} tokens, ${d.trainBlocks.toLocaleString('en-US')} + ${d.valBlocks.toLocaleString('en-US')} blocks of ${d.blockSize}); ` +
+        `the worker answered messages at least every ${fmtSeconds(d.longestStallMs / 1000)} meanwhile; baseline, built in one call: ${fmtSeconds(d.atOnceMs / 1000)} without answering any`,
+    });
+    checks.push({ name: 'dataset: built in chunks equals built at once', ok: d.same, detail: d.same ? 'same fingerprint and blocks' : 'DIFFERENT' });
+  } else if (failed(d)) err('Big archive to the packed dataset', d);
 
   // Projections
   const plan = corpusPlan();

@@ -29,8 +29,9 @@ import type { PhaseArgs, PhaseName, PhaseResults } from './protocol';
 import { PROBE_TENSOR, PROBE_VALUES } from './protocol';
 import { buildRows, doesNotFit, environmentLine, failed, markdownTable, textTable, type BenchResults, type Outcome } from './report';
 import { SHAPE_CONFIGS, shapeConfig } from './shapes';
+import { prepareBigArchive } from './big-archive';
 
-const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair'] as const;
+const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'dataset'] as const;
 type Step = (typeof ALL_PHASES)[number];
 
 function option(name: string, fallback: string): string {
@@ -51,6 +52,10 @@ const modelDir = join(repoRoot, '.tmp', 'bench-model', 'gpt2-random');
 const resultsDir = join(repoRoot, 'bench', 'results');
 const REPO = 'bench/gpt2-random';
 const MODEL_SEED = 1;
+/** The tiny fixture model (its GPT-2 tokenizer for the dataset phase). */
+const TINY_REPO = 'test/tiny-gpt2';
+/** The big archive's name in the served page folder. */
+const BIG_ARCHIVE = 'bench-archive-100k.zip';
 
 const started = Date.now();
 const progress = (line: string): void => {
@@ -106,7 +111,9 @@ async function main(): Promise<number> {
   }
   const expectedProbe = phases.has('load') ? prepareModelRepo() : [];
 
-  const site = await startSite({ root: distDir, repos: { [REPO]: modelDir } });
+  if (phases.has('dataset')) copyFileSync(await prepareBigArchive(join(repoRoot, '.tmp', 'bench-archive'), progress), join(distDir, BIG_ARCHIVE));
+
+  const site = await startSite({ root: distDir, repos: { [REPO]: modelDir, [TINY_REPO]: tinyDir } });
   const browser = await launch({ webgpu: true });
   const results: BenchResults = { date: new Date().toISOString(), environment: {}, training: [], durations: {} };
   try {
@@ -199,6 +206,13 @@ async function main(): Promise<number> {
       );
       results.pair = { backend: pairBackend, shape: 'pair', ours, peer };
     }
+
+    if (phases.has('dataset')) {
+      const tiny = `${site.hostUrl}/${TINY_REPO}/resolve/main`;
+      results.dataset = await timed('dataset', () =>
+        run('dataset', { archiveUrl: `${site.url.replace(/\/?$/, '/')}${BIG_ARCHIVE}`, tokenizerUrl: `${tiny}/tokenizer.json`, tokenizerConfigUrl: `${tiny}/tokenizer_config.json` }),
+      );
+    }
   } finally {
     await browser.dispose();
     await site.close();
@@ -217,7 +231,7 @@ async function main(): Promise<number> {
   console.log(textTable(rows));
   const failedChecks = checks.filter((c) => !c.ok);
   for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`);
-  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, ...results.training.map((t) => t.result)];
+  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.dataset, ...results.training.map((t) => t.result)];
   if (results.pair && !failed(results.pair)) outcomes.push(results.pair.ours, results.pair.peer);
   // A model that does not fit the wasm heap is a finding (its row says so), not a failure of the bench.
   const failedPhases = outcomes.filter((o) => failed(o) && !doesNotFit(o)).length;
