@@ -7,6 +7,7 @@ import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
 import { measureDatasetBuild } from './dataset';
 import { measureLoad, writeLegacyLibrary } from './load';
+import { runSoak } from './soak';
 import { measureMatMulAt } from './matmul';
 import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
 import { HEAP_FULL, type PhaseArgs, type PhaseName, type PhaseRequest, type PhaseResults, type WorkerMessage } from './protocol';
@@ -90,6 +91,9 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
   async dataset(args) {
     return measureDatasetBuild(args.archiveUrl, args.tokenizerUrl, args.tokenizerConfigUrl, log);
   },
+  async soak(args) {
+    return runSoak({ ...args, log });
+  },
   async peer(args) {
     await start(args.backend);
     // Loaded only here: the peer registers kernels and a backend of its own when imported.
@@ -99,6 +103,7 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
 };
 
 self.onmessage = async (e: MessageEvent<PhaseRequest>) => {
+  if (!e.data || !('phase' in e.data)) return; // an answer from the page (the soak's memory figures)
   const { phase, args } = e.data;
   try {
     const result = await (phases[phase] as (a: unknown) => Promise<unknown>)(args);

@@ -38,15 +38,15 @@ function syntheticTweets(n: number, seed: number): SyntheticTweet[] {
   return out.reverse(); // newest first, as exports list them
 }
 
-/** The zip's path, written when missing or made with other settings. */
-export async function prepareBigArchive(dir: string, progress: (line: string) => void): Promise<string> {
-  const file = join(dir, 'twitter-100k.zip');
-  const stampFile = join(dir, 'stamp.json');
-  const stamp = JSON.stringify({ tweets: BIG_ARCHIVE_TWEETS, seed: 1, version: 1 });
+/** The zip's path (`tweets` tweets), written when missing or made with other settings. */
+export async function prepareBigArchive(dir: string, progress: (line: string) => void, tweets = BIG_ARCHIVE_TWEETS): Promise<string> {
+  const file = join(dir, `twitter-${tweets}.zip`);
+  const stampFile = join(dir, `twitter-${tweets}.stamp.json`);
+  const stamp = JSON.stringify({ tweets, seed: 1, version: 1 });
   if (existsSync(file) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return file;
-  progress(`dataset: writing a synthetic ${BIG_ARCHIVE_TWEETS.toLocaleString('en-US')}-tweet archive`);
+  progress(`writing a synthetic ${tweets.toLocaleString('en-US')}-tweet archive`);
   mkdirSync(dir, { recursive: true });
-  const zip = await buildArchive({ username: 'bench', displayName: 'Bench', tweets: syntheticTweets(BIG_ARCHIVE_TWEETS, 1), parts: 2 });
+  const zip = await buildArchive({ username: 'bench', displayName: 'Bench', tweets: syntheticTweets(tweets, 1), parts: tweets > 10_000 ? 2 : 1 });
   writeFileSync(file, zip);
   writeFileSync(stampFile, stamp);
   return file;

@@ -4,6 +4,7 @@
  */
 import type { BackendName, BackendReport } from '../src/engine/api';
 import type { DatasetFigures } from './dataset';
+import type { SoakFigures } from './soak';
 import type { MatMulFigures } from './matmul';
 import type { GenerationFigures, TrainingFigures, UncachedMode } from './measure';
 import type { PeerFigures } from './peer';
@@ -18,6 +19,7 @@ export interface PhaseArgs {
   train: { backend: BackendName; shape: ShapeName; mode: 'full' | 'lora'; blockSize: number; warmupSteps: number; steps: number; dropout: boolean; peakMemory: boolean; matMulN?: number };
   peer: { backend: BackendName; shape: ShapeName; blockSize: number; warmupSteps: number; steps: number };
   dataset: { archiveUrl: string; tokenizerUrl: string; tokenizerConfigUrl: string };
+  soak: { backend: BackendName; host: string; repo: string; archiveUrl: string; steps: number; generations: number };
 }
 
 export interface LoadFigures {
@@ -52,6 +54,7 @@ export interface PhaseResults {
   train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
   peer: PeerFigures;
   dataset: DatasetFigures;
+  soak: SoakFigures;
 }
 
 export type PhaseName = keyof PhaseArgs;
@@ -64,7 +67,12 @@ export interface PhaseRequest<P extends PhaseName = PhaseName> {
 export type WorkerMessage =
   | { type: 'log'; line: string }
   | { type: 'done'; result: unknown }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string }
+  /** The soak asks the page to measure memory (it sees workers); the page answers with PageAnswer. */
+  | { type: 'measure-memory'; id: string };
+
+/** What the page sends a phase worker besides its PhaseRequest. */
+export type PageAnswer = { type: 'memory-result'; id: string; workerJsBytes: number | null; source: string };
 
 /** The weight whose first values `LoadFigures.probe` holds. */
 export const PROBE_TENSOR = 'h.0.attn.c_attn.weight';

@@ -9,6 +9,7 @@ import { median, type GenerationFigures, type TrainingFigures } from './measure'
 import type { PeerFigures } from './peer';
 import { corpusPlan, projectTime, type CorpusPlan } from './projection';
 import type { DatasetFigures } from './dataset';
+import type { SoakFigures, SoakSample } from './soak';
 import { HEAP_FULL, type BackendFigures, type LoadFigures } from './protocol';
 import { paramCount, shapeConfig, type ShapeName } from './shapes';
 
@@ -51,6 +52,8 @@ export interface BenchResults {
   pair?: Outcome<{ backend: BackendName; shape: ShapeName; ours: Outcome<TrainResult>; peer: Outcome<PeerFigures> }>;
   /** A synthetic 100,000-tweet archive from the zip to the packed dataset. */
   dataset?: Outcome<DatasetFigures>;
+  /** The tiny model trained 2,000 steps with pauses, then 200 generations: memory over time. */
+  soak?: Outcome<SoakFigures>;
   /** Seconds each phase took, wall clock. */
   durations: Record<string, number>;
   /** Memory a backend gives training, as the engine assumes it (for the mode the app would choose). */
@@ -255,6 +258,29 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     checks.push({ name: 'dataset: built in chunks equals built at once', ok: d.same, detail: d.same ? 'same fingerprint and blocks' : 'DIFFERENT' });
   } else if (failed(d)) err('Big archive to the packed dataset', d);
 
+  // Soak: memory after warm-up
+  const so = r.soak;
+  if (ok(so)) {
+    const phase = (prefix: string) => so.samples.filter((x) => x.label.startsWith(prefix));
+    const series = (xs: SoakSample[], f: (x: SoakSample) => number | null, fmt: (n: number) => string) =>
+      xs.every((x) => f(x) !== null) ? xs.map((x) => fmt(f(x) as number)).join(' → ') : 'n/a';
+    const mibs = (n: number) => `${(n / 2 ** 20).toFixed(1)}`;
+    const describe = (xs: SoakSample[], unit: string) =>
+      `${unit} ${xs.map((x) => x.at).join('/')}: tensors ${series(xs, (x) => x.numTensors, String)}; tensor MiB ${series(xs, (x) => x.tfBytes, mibs)}; ` +
+      `${so.backend === 'wasm' ? `wasm heap MiB ${series(xs, (x) => x.wasmHeapBytes, mibs)}` : `GPU MiB ${series(xs, (x) => x.gpuBytes, mibs)}`}; worker JS heap MiB ${series(xs, (x) => x.workerJsBytes, mibs)}`;
+    const train = phase('training');
+    const gen = phase('generation');
+    const flat = soakFlat(train) && soakFlat(gen);
+    rows.push({
+      figure: `Soak: tiny model, ${so.steps.toLocaleString('en-US')} steps with ${so.pauses} pauses, then ${so.generations} generations`,
+      value: flat ? 'flat' : 'grows',
+      detail:
+        `block ${so.blockSize}, batch 1, on ${so.backend}, train ${fmtSeconds(so.trainMs / 1000)}, generate ${fmtSeconds(so.generateMs / 1000)}; ` +
+        `${describe(train, 'at steps')}; ${describe(gen, 'after generations')}; JS heap by ${so.jsHeapSource}`,
+    });
+    checks.push({ name: 'soak: live tensors and backend memory flat after warm-up', ok: flat, detail: `${train.map((x) => x.numTensors).join('/')} tensors while training, ${gen.map((x) => x.numTensors).join('/')} while generating` });
+  } else if (failed(so)) err('Soak (tiny model)', so);
+
   // Projections
   const plan = corpusPlan();
   let first = true;
@@ -273,6 +299,17 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     first = false;
   }
   return { rows, checks };
+}
+
+/**
+ * Flat after warm-up: the same live tensors and bytes at every sample, and the backend's memory
+ * (the wasm heap only grows) and the worker's JS heap within 10% of the first sample.
+ */
+function soakFlat(xs: Array<{ numTensors: number; tfBytes: number; wasmHeapBytes: number | null; gpuBytes: number | null; workerJsBytes: number | null }>): boolean {
+  if (xs.length < 2) return false;
+  const first = xs[0];
+  const within = (a: number | null, b: number | null) => a === null || b === null || b <= a * 1.1;
+  return xs.every((x) => x.numTensors === first.numTensors && x.tfBytes === first.tfBytes && within(first.wasmHeapBytes, x.wasmHeapBytes) && within(first.gpuBytes, x.gpuBytes) && within(first.workerJsBytes, x.workerJsBytes));
 }
 
 function planSentence(p: CorpusPlan): string {

@@ -8,6 +8,7 @@
  *                        [--train=gpt2-full,gpt2-lora,distilgpt2-full,distilgpt2-lora]
  *                        [--steps=2] [--new-tokens=128] [--uncached=forward|logits]
  *                        [--pair-backend=webgl] [--phase-timeout=600]
+ *                        [--phases=…,dataset,soak] [--soak-steps=2000] [--soak-generations=200]
  *   npx tsx bench/run.ts --report=bench/results/latest.json   (the table again, from saved figures)
  *
  * Timings are reported, never asserted. The exit code is 1 when a phase fails or a correctness
@@ -31,7 +32,7 @@ import { buildRows, doesNotFit, environmentLine, failed, markdownTable, textTabl
 import { SHAPE_CONFIGS, shapeConfig } from './shapes';
 import { prepareBigArchive } from './big-archive';
 
-const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'dataset'] as const;
+const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'dataset', 'soak'] as const;
 type Step = (typeof ALL_PHASES)[number];
 
 function option(name: string, fallback: string): string {
@@ -56,6 +57,11 @@ const MODEL_SEED = 1;
 const TINY_REPO = 'test/tiny-gpt2';
 /** The big archive's name in the served page folder. */
 const BIG_ARCHIVE = 'bench-archive-100k.zip';
+/** The soak's archive: enough tweets for 2,000 steps of one 32-token block without many epochs. */
+const SOAK_TWEETS = 2000;
+const SOAK_ARCHIVE = 'bench-archive-soak.zip';
+const soakSteps = Number(option('soak-steps', '2000'));
+const soakGenerations = Number(option('soak-generations', '200'));
 
 const started = Date.now();
 const progress = (line: string): void => {
@@ -111,7 +117,9 @@ async function main(): Promise<number> {
   }
   const expectedProbe = phases.has('load') ? prepareModelRepo() : [];
 
-  if (phases.has('dataset')) copyFileSync(await prepareBigArchive(join(repoRoot, '.tmp', 'bench-archive'), progress), join(distDir, BIG_ARCHIVE));
+  const archiveDir = join(repoRoot, '.tmp', 'bench-archive');
+  if (phases.has('dataset')) copyFileSync(await prepareBigArchive(archiveDir, progress), join(distDir, BIG_ARCHIVE));
+  if (phases.has('soak')) copyFileSync(await prepareBigArchive(archiveDir, progress, SOAK_TWEETS), join(distDir, SOAK_ARCHIVE));
 
   const site = await startSite({ root: distDir, repos: { [REPO]: modelDir, [TINY_REPO]: tinyDir } });
   const browser = await launch({ webgpu: true });
@@ -213,6 +221,12 @@ async function main(): Promise<number> {
         run('dataset', { archiveUrl: `${site.url.replace(/\/?$/, '/')}${BIG_ARCHIVE}`, tokenizerUrl: `${tiny}/tokenizer.json`, tokenizerConfigUrl: `${tiny}/tokenizer_config.json` }),
       );
     }
+
+    if (phases.has('soak')) {
+      results.soak = await timed('soak', () =>
+        run('soak', { backend, host: site.hostUrl, repo: TINY_REPO, archiveUrl: `${site.url.replace(/\/?$/, '/')}${SOAK_ARCHIVE}`, steps: soakSteps, generations: soakGenerations }),
+      );
+    }
   } finally {
     await browser.dispose();
     await site.close();
@@ -231,7 +245,7 @@ async function main(): Promise<number> {
   console.log(textTable(rows));
   const failedChecks = checks.filter((c) => !c.ok);
   for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`);
-  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.dataset, ...results.training.map((t) => t.result)];
+  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.dataset, results.soak, ...results.training.map((t) => t.result)];
   if (results.pair && !failed(results.pair)) outcomes.push(results.pair.ours, results.pair.peer);
   // A model that does not fit the wasm heap is a finding (its row says so), not a failure of the bench.
   const failedPhases = outcomes.filter((o) => failed(o) && !doesNotFit(o)).length;
