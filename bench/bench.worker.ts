@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
 import { measureCopies } from './copies';
-import { measureLoad } from './load';
+import { measureDatasetBuild } from './dataset';
+import { measureLoad, writeLegacyLibrary } from './load';
+import { runSoak } from './soak';
 import { measureMatMulAt } from './matmul';
 import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
 import { HEAP_FULL, type PhaseArgs, type PhaseName, type PhaseRequest, type PhaseResults, type WorkerMessage } from './protocol';
@@ -73,7 +75,12 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
   },
   async load(args) {
     await start(args.backend);
-    return measureLoad(args.repo, args.host, log);
+    return measureLoad(args.repo, args.host, log, args.legacy ?? false);
+  },
+  async 'legacy-library'(args) {
+    const t0 = performance.now();
+    await writeLegacyLibrary(args.repo, log);
+    return { ms: performance.now() - t0 };
   },
   async train(args) {
     await start(args.backend);
@@ -81,6 +88,12 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
     if (matMul) log(`train: matMul ${matMul.n}^3 on ${args.backend}: ${matMul.gflops.toFixed(1)} GFLOP/s`);
     const figures = await measureTraining(shapeConfig(args.shape), { ...args, ...(await modelOptions(args.backend)), log });
     return { ...figures, backend: args.backend, matMul };
+  },
+  async dataset(args) {
+    return measureDatasetBuild(args.archiveUrl, args.tokenizerUrl, args.tokenizerConfigUrl, log);
+  },
+  async soak(args) {
+    return runSoak({ ...args, log });
   },
   async peer(args) {
     await start(args.backend);
@@ -95,6 +108,7 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
 };
 
 self.onmessage = async (e: MessageEvent<PhaseRequest>) => {
+  if (!e.data || !('phase' in e.data)) return; // an answer from the page (the soak's memory figures)
   const { phase, args } = e.data;
   try {
     const result = await (phases[phase] as (a: unknown) => Promise<unknown>)(args);

@@ -3,7 +3,7 @@
  * in a fresh worker and resolves with its figures. Progress lines go to the console with a
  * `[bench]` prefix, where run.ts picks them up.
  */
-import type { PhaseArgs, PhaseName, PhaseResults, WorkerMessage } from './protocol';
+import type { PageAnswer, PhaseArgs, PhaseName, PhaseResults, WorkerMessage } from './protocol';
 
 export interface BenchPage {
   /** Runs one phase in a fresh worker; a phase still running after `timeoutMs` is stopped and fails. */
@@ -22,6 +22,7 @@ const bench: BenchPage = {
         const m = e.data;
         if (m.type === 'log') console.log(`[bench] ${m.line}`);
         else if (m.type === 'done') resolve(m.result as never);
+        else if (m.type === 'measure-memory') void workerMemory().then((r) => worker.postMessage({ type: 'memory-result', id: m.id, ...r } satisfies PageAnswer));
         else reject(new Error(`${phase}: ${m.message}${m.stack ? `\n${m.stack}` : ''}`));
       };
       worker.onerror = (e) => reject(new Error(`${phase}: worker error: ${e.message}`));
@@ -35,5 +36,29 @@ const bench: BenchPage = {
     return { userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency, crossOriginIsolated };
   },
 };
+
+interface MemoryMeasurement {
+  bytes: number;
+  breakdown: Array<{ bytes: number; types: string[]; attribution: Array<{ url: string; scope: string }> }>;
+}
+
+/**
+ * The JavaScript heap of the page's dedicated workers (the one phase worker), from
+ * measureUserAgentSpecificMemory: it needs cross-origin isolation and answers after the next
+ * garbage collection (up to ~20 s). Workers have no performance.memory of their own.
+ */
+async function workerMemory(): Promise<{ workerJsBytes: number | null; source: string }> {
+  const measure = (performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<MemoryMeasurement> }).measureUserAgentSpecificMemory;
+  if (!crossOriginIsolated || !measure) return { workerJsBytes: null, source: 'unavailable (the page is not cross-origin isolated)' };
+  try {
+    const result = await measure.call(performance);
+    const bytes = result.breakdown
+      .filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope'))
+      .reduce((n, b) => n + b.bytes, 0);
+    return { workerJsBytes: bytes, source: 'performance.measureUserAgentSpecificMemory (dedicated workers)' };
+  } catch (err) {
+    return { workerJsBytes: null, source: `unavailable (${(err as Error).message})` };
+  }
+}
 
 (window as unknown as { bench: BenchPage }).bench = bench;

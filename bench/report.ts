@@ -9,6 +9,8 @@ import type { MatMulFigures } from './matmul';
 import { median, type GenerationFigures, type TrainingFigures } from './measure';
 import type { PeerFigures } from './peer';
 import { corpusPlan, projectTime, type CorpusPlan } from './projection';
+import type { DatasetFigures } from './dataset';
+import type { SoakFigures, SoakSample } from './soak';
 import { HEAP_FULL, type BackendFigures, type LoadFigures } from './protocol';
 import { paramCount, shapeConfig, type ShapeName } from './shapes';
 
@@ -46,10 +48,14 @@ export interface BenchResults {
   /** The backend the page picks here, and its matMul figure. */
   backend?: Outcome<BackendFigures>;
   generation?: Outcome<GenerationFigures & { shapeName: ShapeName }>;
-  load?: Outcome<{ network: LoadResult; cached: LoadResult; expectedProbe: number[]; repo: string }>;
+  load?: Outcome<{ network: LoadResult; cached: LoadResult; legacy?: Outcome<LoadResult>; expectedProbe: number[]; repo: string }>;
   training: TrainEntry[];
   pair?: Outcome<{ backend: BackendName; shape: ShapeName; ours: Outcome<TrainResult>; peer: Outcome<PeerFigures> }>;
   copies?: Outcome<CopyFigures>;
+  /** A synthetic 100,000-tweet archive from the zip to the packed dataset. */
+  dataset?: Outcome<DatasetFigures>;
+  /** The tiny model trained 2,000 steps with pauses, then 200 generations: memory over time. */
+  soak?: Outcome<SoakFigures>;
   /** Seconds each phase took, wall clock. */
   durations: Record<string, number>;
   /** Memory a backend gives training, as the engine assumes it (for the mode the app would choose). */
@@ -165,13 +171,28 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
       value: fmtSeconds(n.totalMs / 1000),
       detail: `gpt2-shaped model.safetensors, ${fmtBytes(n.bytes)} in all, ${n.requests} requests; files ${fmtSeconds(n.filesMs / 1000)} (download + IndexedDB write), build ${fmtSeconds(n.buildMs / 1000)}`,
     });
+    const legacy = ok(l.legacy) ? l.legacy : undefined;
+    const build = (x: LoadResult) =>
+      `build ${fmtSeconds(x.buildMs / 1000)}${x.parseMs !== undefined && x.uploadMs !== undefined ? ` (parse ${fmtSeconds(x.parseMs / 1000)} + upload to ${r.environment.backend ?? 'the backend'} ${fmtSeconds(x.uploadMs / 1000)})` : ''}`;
+    const speed = (x: LoadResult) => `${fmtNum(x.bytes / 2 ** 20 / (x.filesMs / 1000), 0)} MiB/s`;
     rows.push({
       figure: 'Load from IndexedDB (return visit)',
       value: fmtSeconds(c.totalMs / 1000),
-      detail: `${c.requests} requests; files ${fmtSeconds(c.filesMs / 1000)}, build ${fmtSeconds(c.buildMs / 1000)}${c.persistent ? '' : ' (store NOT persistent)'}`,
+      detail:
+        `${c.requests} requests; files ${fmtSeconds(c.filesMs / 1000)} (${speed(c)}, Blob rows read in parallel), ${build(c)}` +
+        (legacy
+          ? `; baseline, the same run from the pre-Blob format loaded the old way: ${fmtSeconds(legacy.totalMs / 1000)} = files ${fmtSeconds(legacy.filesMs / 1000)} (${speed(legacy)}), ${build(legacy)}: ${fmtNum(legacy.totalMs / c.totalMs)}× slower`
+          : failed(l.legacy)
+            ? `; baseline failed: ${l.legacy.error.slice(0, 120)}`
+            : '') +
+        `${c.persistent ? '' : ' (store NOT persistent)'}`,
     });
     rows.push({ figure: 'IndexedDB vs model host', value: `${fmtNum(n.totalMs / c.totalMs)}× faster`, detail: sameNet && sameCache ? 'both loads give the weights written' : 'WEIGHTS DIFFER from those written' });
     checks.push({ name: 'load: return visit makes no model-host request', ok: c.requests === 0, detail: `${c.requests} requests` });
+    if (legacy) {
+      const sameLegacy = sameValues(legacy.probe, l.expectedProbe);
+      checks.push({ name: 'load: the pre-Blob format still loads, with the weights written', ok: sameLegacy && legacy.requests === 0, detail: `${legacy.requests} requests, weights ${sameLegacy ? 'same' : 'differ'}` });
+    }
     checks.push({ name: 'load: both loads give the weights written', ok: sameNet && sameCache, detail: `host ${sameNet ? 'same' : 'differs'}, IndexedDB ${sameCache ? 'same' : 'differs'}` });
     checks.push({ name: 'load: the model was stored persistently', ok: n.persistent && c.persistent, detail: n.persistent ? 'IndexedDB' : 'memory fallback' });
   } else if (failed(l)) err('Load (gpt2 shape)', l);
@@ -225,6 +246,43 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     }
   } else if (failed(p)) err('Ours vs @genai-fi/nanogpt', p);
 
+  // A big archive, from the file to the packed dataset
+  const d = r.dataset;
+  if (ok(d)) {
+    rows.push({
+      figure: `Big archive (${d.tweetsInArchive.toLocaleString('en-US')} tweets) to the packed dataset`,
+      value: fmtSeconds(d.totalMs / 1000),
+      detail:
+        `synthetic ${fmtBytes(d.archiveBytes)} zip; read + clean ${fmtSeconds(d.readMs / 1000)}, merge ${fmtSeconds(d.mergeMs / 1000)}, tokenize + split + pack in ${d.chunks} chunks ${fmtSeconds(d.buildMs / 1000)} ` +
+        `(${d.textsKept.toLocaleString('en-US')} tweets kept, ${d.tokens.toLocaleString('en-US')} tokens, ${d.trainBlocks.toLocaleString('en-US')} + ${d.valBlocks.toLocaleString('en-US')} blocks of ${d.blockSize}); ` +
+        `the worker answered messages at least every ${fmtSeconds(d.longestStallMs / 1000)} meanwhile; baseline, built in one call: ${fmtSeconds(d.atOnceMs / 1000)} without answering any`,
+    });
+    checks.push({ name: 'dataset: built in chunks equals built at once', ok: d.same, detail: d.same ? 'same fingerprint and blocks' : 'DIFFERENT' });
+  } else if (failed(d)) err('Big archive to the packed dataset', d);
+
+  // Soak: memory after warm-up
+  const so = r.soak;
+  if (ok(so)) {
+    const phase = (prefix: string) => so.samples.filter((x) => x.label.startsWith(prefix));
+    const series = (xs: SoakSample[], f: (x: SoakSample) => number | null, fmt: (n: number) => string) =>
+      xs.every((x) => f(x) !== null) ? xs.map((x) => fmt(f(x) as number)).join(' → ') : 'n/a';
+    const mibs = (n: number) => `${(n / 2 ** 20).toFixed(1)}`;
+    const describe = (xs: SoakSample[], unit: string) =>
+      `${unit} ${xs.map((x) => x.at).join('/')}: tensors ${series(xs, (x) => x.numTensors, String)}; tensor MiB ${series(xs, (x) => x.tfBytes, mibs)}; ` +
+      `${so.backend === 'wasm' ? `wasm heap MiB ${series(xs, (x) => x.wasmHeapBytes, mibs)}` : `GPU MiB ${series(xs, (x) => x.gpuBytes, mibs)}`}; worker JS heap MiB ${series(xs, (x) => x.workerJsBytes, mibs)}`;
+    const train = phase('training');
+    const gen = phase('generation');
+    const flat = soakFlat(train) && soakFlat(gen);
+    rows.push({
+      figure: `Soak: tiny model, ${so.steps.toLocaleString('en-US')} steps with ${so.pauses} pauses, then ${so.generations} generations`,
+      value: flat ? 'flat' : 'grows',
+      detail:
+        `block ${so.blockSize}, batch 1, on ${so.backend}, train ${fmtSeconds(so.trainMs / 1000)}, generate ${fmtSeconds(so.generateMs / 1000)}; ` +
+        `${describe(train, 'at steps')}; ${describe(gen, 'after generations')}; JS heap by ${so.jsHeapSource}`,
+    });
+    checks.push({ name: 'soak: live tensors and backend memory flat after warm-up', ok: flat, detail: `${train.map((x) => x.numTensors).join('/')} tensors while training, ${gen.map((x) => x.numTensors).join('/')} while generating` });
+  } else if (failed(so)) err('Soak (tiny model)', so);
+
   // Projections
   const plan = corpusPlan();
   let first = true;
@@ -265,6 +323,17 @@ function copyRows(c: Outcome<CopyFigures> | undefined, rows: Row[], checks: Chec
     detail: `median of ${n(c.checks)} checks (verbatim kept tweets, rewritten ends, splices of two, fresh text); 99th percentile ${ms(c.checkP99Ms)}, worst ${ms(c.checkMaxMs)}; ${n(c.copiesFound)} copies found`,
   });
   checks.push({ name: 'every verbatim kept tweet is flagged as a copy', ok: c.verbatimFlagged === c.verbatimChecked, detail: `${c.verbatimFlagged} of ${c.verbatimChecked}` });
+}
+
+/**
+ * Flat after warm-up: the same live tensors and bytes at every sample, and the backend's memory
+ * (the wasm heap only grows) and the worker's JS heap within 10% of the first sample.
+ */
+function soakFlat(xs: Array<{ numTensors: number; tfBytes: number; wasmHeapBytes: number | null; gpuBytes: number | null; workerJsBytes: number | null }>): boolean {
+  if (xs.length < 2) return false;
+  const first = xs[0];
+  const within = (a: number | null, b: number | null) => a === null || b === null || b <= a * 1.1;
+  return xs.every((x) => x.numTensors === first.numTensors && x.tfBytes === first.tfBytes && within(first.wasmHeapBytes, x.wasmHeapBytes) && within(first.gpuBytes, x.gpuBytes) && within(first.workerJsBytes, x.workerJsBytes));
 }
 
 function planSentence(p: CorpusPlan): string {

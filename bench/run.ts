@@ -8,6 +8,7 @@
  *                        [--train=gpt2-full,gpt2-lora,distilgpt2-full,distilgpt2-lora]
  *                        [--steps=2] [--new-tokens=128] [--uncached=forward|logits]
  *                        [--pair-backend=webgl] [--phase-timeout=600]
+ *                        [--phases=…,dataset,soak] [--soak-steps=2000] [--soak-generations=200]
  *   npx tsx bench/run.ts --report=bench/results/latest.json   (the table again, from saved figures)
  *
  * Timings are reported, never asserted. The exit code is 1 when a phase fails or a correctness
@@ -29,8 +30,9 @@ import type { PhaseArgs, PhaseName, PhaseResults } from './protocol';
 import { PROBE_TENSOR, PROBE_VALUES } from './protocol';
 import { buildRows, doesNotFit, environmentLine, failed, markdownTable, textTable, type BenchResults, type Outcome } from './report';
 import { SHAPE_CONFIGS, shapeConfig } from './shapes';
+import { prepareBigArchive } from './big-archive';
 
-const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'copies'] as const;
+const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'copies', 'dataset', 'soak'] as const;
 type Step = (typeof ALL_PHASES)[number];
 
 function option(name: string, fallback: string): string {
@@ -51,6 +53,15 @@ const modelDir = join(repoRoot, '.tmp', 'bench-model', 'gpt2-random');
 const resultsDir = join(repoRoot, 'bench', 'results');
 const REPO = 'bench/gpt2-random';
 const MODEL_SEED = 1;
+/** The tiny fixture model (its GPT-2 tokenizer for the dataset phase). */
+const TINY_REPO = 'test/tiny-gpt2';
+/** The big archive's name in the served page folder. */
+const BIG_ARCHIVE = 'bench-archive-100k.zip';
+/** The soak's archive: enough tweets for 2,000 steps of one 32-token block without many epochs. */
+const SOAK_TWEETS = 2000;
+const SOAK_ARCHIVE = 'bench-archive-soak.zip';
+const soakSteps = Number(option('soak-steps', '2000'));
+const soakGenerations = Number(option('soak-generations', '200'));
 
 const started = Date.now();
 const progress = (line: string): void => {
@@ -106,7 +117,11 @@ async function main(): Promise<number> {
   }
   const expectedProbe = phases.has('load') ? prepareModelRepo() : [];
 
-  const site = await startSite({ root: distDir, repos: { [REPO]: modelDir } });
+  const archiveDir = join(repoRoot, '.tmp', 'bench-archive');
+  if (phases.has('dataset')) copyFileSync(await prepareBigArchive(archiveDir, progress), join(distDir, BIG_ARCHIVE));
+  if (phases.has('soak')) copyFileSync(await prepareBigArchive(archiveDir, progress, SOAK_TWEETS), join(distDir, SOAK_ARCHIVE));
+
+  const site = await startSite({ root: distDir, repos: { [REPO]: modelDir, [TINY_REPO]: tinyDir } });
   const browser = await launch({ webgpu: true });
   const results: BenchResults = { date: new Date().toISOString(), environment: {}, training: [], durations: {} };
   try {
@@ -157,15 +172,19 @@ async function main(): Promise<number> {
 
     if (phases.has('load')) {
       results.load = await timed('load', async () => {
-        const loadOnce = async (label: string) => {
+        const loadOnce = async (label: string, legacy = false) => {
           const before = site.modelRequests().length;
           progress(`load: ${label}`);
-          const figures = await run('load', { backend, repo: REPO, host: site.hostUrl });
+          const figures = await run('load', { backend, repo: REPO, host: site.hostUrl, legacy });
           return { ...figures, requests: site.modelRequests().length - before };
         };
         const network = await loadOnce('first visit: from the model host into IndexedDB');
         const cached = await loadOnce('return visit (a fresh worker): from IndexedDB');
-        return { network, cached, expectedProbe, repo: REPO };
+        // The baseline: the same library in the format stored before files were Blobs, loaded the old way.
+        progress('load: copying the library into the pre-Blob format');
+        await run('legacy-library', { repo: REPO });
+        const legacy = await loadOnce('return visit from the pre-Blob format (the baseline)', true).catch((e: Error) => ({ error: e.message }));
+        return { network, cached, legacy, expectedProbe, repo: REPO };
       });
     }
 
@@ -199,6 +218,19 @@ async function main(): Promise<number> {
     if (phases.has('copies')) {
       results.copies = await timed('copies', () => run('copies', { tweets: 100_000, checks: 4000, builds: 3 }));
     }
+
+    if (phases.has('dataset')) {
+      const tiny = `${site.hostUrl}/${TINY_REPO}/resolve/main`;
+      results.dataset = await timed('dataset', () =>
+        run('dataset', { archiveUrl: `${site.url.replace(/\/?$/, '/')}${BIG_ARCHIVE}`, tokenizerUrl: `${tiny}/tokenizer.json`, tokenizerConfigUrl: `${tiny}/tokenizer_config.json` }),
+      );
+    }
+
+    if (phases.has('soak')) {
+      results.soak = await timed('soak', () =>
+        run('soak', { backend, host: site.hostUrl, repo: TINY_REPO, archiveUrl: `${site.url.replace(/\/?$/, '/')}${SOAK_ARCHIVE}`, steps: soakSteps, generations: soakGenerations }),
+      );
+    }
   } finally {
     await browser.dispose();
     await site.close();
@@ -217,7 +249,7 @@ async function main(): Promise<number> {
   console.log(textTable(rows));
   const failedChecks = checks.filter((c) => !c.ok);
   for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`);
-  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.copies, ...results.training.map((t) => t.result)];
+  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.copies, results.dataset, results.soak, ...results.training.map((t) => t.result)];
   if (results.pair && !failed(results.pair)) outcomes.push(results.pair.ours, results.pair.peer);
   // A model that does not fit the wasm heap is a finding (its row says so), not a failure of the bench.
   const failedPhases = outcomes.filter((o) => failed(o) && !doesNotFit(o)).length;

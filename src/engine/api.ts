@@ -179,6 +179,8 @@ export interface TrainProgress {
   mode: 'full' | 'lora';
   modeReason: string;
   message: string;
+  /** While the phase is 'preparing': tweets tokenized so far, of all of them. */
+  prepared?: { done: number; total: number };
 }
 
 export interface TrainResult {

@@ -36,7 +36,7 @@ import type {
 import { ArchiveSet, type StoredArchive } from './archives';
 import { pickBackend, webgpuDevice } from './backend';
 import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
-import { CHECKPOINT_ID, defaultSettings, TrainingSession, type SessionMeta, type SessionResult } from './training';
+import { CHECKPOINT_ID, defaultSettings, nextTask, PreparationCancelled, PreparationGate, TrainingSession, type SessionMeta, type SessionResult } from './training';
 
 /** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
 interface FinetuneNotes {
@@ -57,6 +57,8 @@ export class EngineImpl implements Engine {
   private readonly archives = new ArchiveSet();
   private model: LoadedModel | null = null;
   private session: TrainingSession | null = null;
+  /** Pause and cancel while a session's dataset is being built (before `session` exists). */
+  private preparing: PreparationGate | null = null;
   private generation: AbortController | null = null;
 
   async init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport> {
@@ -141,7 +143,7 @@ export class EngineImpl implements Engine {
   }
 
   async loadModel(source: ModelSource, onProgress: (p: FileProgress) => void): Promise<ModelInfo> {
-    if (this.session) throw new Error('Training is running: cancel it before loading another model.');
+    if (this.session || this.preparing) throw new Error('Training is running: cancel it before loading another model.');
     const startedAt = performance.now();
     const store = this.storage$();
     let networkBytes = 0;
@@ -194,7 +196,16 @@ export class EngineImpl implements Engine {
     }
     this.model?.gpt2.dispose();
     this.model = loaded;
+    // A library stored before files were Blobs loads several times slower: rewrite it once, after
+    // this load (not awaited; a failure only leaves the old, still readable format).
+    if (source.kind !== 'files' && persisted) void this.migrateStoredFiles(meta.id).catch(() => {});
     return loaded.info;
+  }
+
+  private async migrateStoredFiles(id: string): Promise<void> {
+    const store = this.storage$();
+    const record = await store.getModel(id);
+    if (record?.complete) await store.migrateFiles(record.fileRepo, record.revision, record.files);
   }
 
   async currentModel(): Promise<ModelInfo | null> {
@@ -231,12 +242,12 @@ export class EngineImpl implements Engine {
     const model = this.requireModel();
     const data = this.archives.info();
     if (!data || data.level === 'refuse' || data.level === 'empty') throw new Error(data?.message ?? 'Add an archive first.');
-    if (this.session) throw new Error('Training is already running.');
+    if (this.session || this.preparing) throw new Error('Training is already running.');
     const texts = this.archives.merged().texts;
     const base = { id: model.info.id, repo: model.info.baseRepo };
-    return this.withTrainingLock(() => {
-      const session = TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress));
-      return this.runSession(session);
+    return this.withTrainingLock(async () => {
+      const session = await this.prepare((gate) => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
+      return session ? this.runSession(session) : cancelledBeforeTraining(settings.modelName);
     });
   }
 
@@ -249,7 +260,7 @@ export class EngineImpl implements Engine {
   }
 
   async resumeTraining(onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
-    if (this.session) throw new Error('Training is already running.');
+    if (this.session || this.preparing) throw new Error('Training is already running.');
     const store = this.storage$();
     const record = await store.getCheckpoint(CHECKPOINT_ID);
     if (!record) throw new Error('There is no checkpoint to resume.');
@@ -259,9 +270,9 @@ export class EngineImpl implements Engine {
     const model = this.requireModel();
     const texts = this.archives.merged().texts;
     const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
-    return this.withTrainingLock(() => {
-      const session = TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress));
-      return this.runSession(session);
+    return this.withTrainingLock(async () => {
+      const session = await this.prepare((gate) => TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress), gate));
+      return session ? this.runSession(session) : cancelledBeforeTraining(meta.modelName);
     });
   }
 
@@ -270,15 +281,32 @@ export class EngineImpl implements Engine {
   }
 
   async pause(): Promise<void> {
+    this.preparing?.pause();
     await this.session?.pause();
   }
 
   async unpause(): Promise<void> {
+    this.preparing?.resume();
     this.session?.unpause();
   }
 
   async cancel(): Promise<void> {
+    this.preparing?.cancel();
     this.session?.cancel();
+  }
+
+  /** Builds a session while pause and cancel reach its dataset build; null when it was cancelled. */
+  private async prepare(build: (gate: PreparationGate) => Promise<TrainingSession>): Promise<TrainingSession | null> {
+    const gate = new PreparationGate();
+    this.preparing = gate;
+    try {
+      return await build(gate);
+    } catch (err) {
+      if (err instanceof PreparationCancelled) return null;
+      throw err;
+    } finally {
+      this.preparing = null;
+    }
   }
 
   private sessionHooks(onProgress: (p: TrainProgress) => void) {
@@ -505,16 +533,9 @@ function libraryEntry(r: ModelRecord): LibraryEntry {
   };
 }
 
-/** Resolves after the event loop has run queued tasks (messages) — cheaper than setTimeout's 4 ms clamp. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
+/** What train() answers when it was cancelled before its first step. */
+function cancelledBeforeTraining(name: string): TrainResult {
+  return { modelId: null, name, steps: 0, valLossBefore: NaN, valLossAfter: NaN, cancelled: true };
 }
 
 function lastProgress(meta: SessionMeta): TrainProgress {

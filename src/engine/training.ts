@@ -1,12 +1,13 @@
 /**
- * One fine-tuning session as the page sees it: builds the dataset from the merged archives, picks
+ * One fine-tuning session as the page sees it: builds the dataset from the merged archives (in
+ * chunks, with progress, pausable and cancellable: a big archive takes seconds), picks
  * full fine-tuning or LoRA, runs the Trainer, saves checkpoints to storage every few minutes (and
  * when paused, cancelled or finished), and resumes from one after a reload.
  *
  * Only one tab trains at a time (Web Locks): two tabs writing the same checkpoint would corrupt
  * each other's training.
  */
-import { buildDataset, type Dataset } from '../train/dataset';
+import { buildDatasetInChunks, type Dataset } from '../train/dataset';
 import { activationBytes, chooseMode } from '../train/memory';
 import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress, type TrainSettings as TrainerSettings } from '../train/trainer';
 import { mergeLoRA } from '../train/lora';
@@ -92,8 +93,103 @@ function trainerSettings(s: TrainSettings, mode: 'full' | 'lora'): Partial<Train
   };
 }
 
-export function datasetFor(model: LoadedModel, texts: string[], s: TrainSettings): Dataset {
-  return buildDataset(texts, model.tokenizer, { blockSize: s.blockSize, nPositions: model.gpt2.config.nPositions, seed: s.seed });
+/** Resolves after the event loop has run queued tasks (messages) — cheaper than setTimeout's 4 ms clamp. */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Thrown out of the dataset build when the person cancels it. */
+export class PreparationCancelled extends Error {
+  constructor() {
+    super('Training was cancelled while the tweets were being prepared.');
+    this.name = 'PreparationCancelled';
+  }
+}
+
+/**
+ * Pause and cancel for the dataset build, before a Trainer exists: between two chunks of tweets
+ * the worker answers its messages, waits while paused, and stops when cancelled.
+ */
+export class PreparationGate {
+  private paused: { promise: Promise<void>; resolve(): void } | null = null;
+  private cancelled = false;
+
+  get isPaused(): boolean {
+    return this.paused !== null;
+  }
+
+  pause(): void {
+    if (this.paused || this.cancelled) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.paused = { promise, resolve };
+  }
+
+  resume(): void {
+    this.paused?.resolve();
+    this.paused = null;
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.resume();
+  }
+
+  /** Awaited between chunks (see buildDatasetInChunks' `between`). */
+  readonly between = async (): Promise<void> => {
+    await nextTask();
+    while (this.paused) await this.paused.promise;
+    if (this.cancelled) throw new PreparationCancelled();
+  };
+}
+
+/** The session's dataset, built in chunks; progress goes to the page as the 'preparing' phase. */
+export async function datasetFor(
+  model: LoadedModel,
+  texts: string[],
+  s: TrainSettings,
+  gate: PreparationGate = new PreparationGate(),
+  report: (p: TrainProgress) => void = () => {},
+  mode: { mode: 'full' | 'lora'; reason: string } = { mode: 'full', reason: '' },
+): Promise<Dataset> {
+  let last = 0;
+  return buildDatasetInChunks(texts, model.tokenizer, {
+    blockSize: s.blockSize,
+    nPositions: model.gpt2.config.nPositions,
+    seed: s.seed,
+    between: gate.between,
+    onProgress: ({ tweetsDone, tweets }) => {
+      // At most ~10 messages a second (and the last one): the page need not see every chunk.
+      const now = performance.now();
+      if (tweetsDone < tweets && now - last < 100) return;
+      last = now;
+      report({
+        phase: 'preparing',
+        step: 0,
+        totalSteps: 0,
+        epoch: 0,
+        trainLoss: null,
+        valLoss: null,
+        valPerplexity: null,
+        valLossBefore: null,
+        tokensPerSec: 0,
+        elapsedMs: 0,
+        etaMs: null,
+        lr: 0,
+        mode: mode.mode,
+        modeReason: mode.reason,
+        message: `Preparing the tweets: ${tweetsDone.toLocaleString('en-US')} of ${tweets.toLocaleString('en-US')} tokenized${gate.isPaused ? ' (paused)' : ''}…`,
+        prepared: { done: tweetsDone, total: tweets },
+      });
+    },
+  });
 }
 
 export interface SessionHooks {
@@ -114,17 +210,18 @@ export class TrainingSession {
     private readonly hooks: SessionHooks,
   ) {}
 
-  static start(model: LoadedModel, texts: string[], settings: TrainSettings, backend: BackendName, base: { id: string; repo: string }, botName: string, hooks: SessionHooks): TrainingSession {
+  /** Builds the dataset (pausable and cancellable through `gate`: a cancel rejects with PreparationCancelled), then the session. */
+  static async start(model: LoadedModel, texts: string[], settings: TrainSettings, backend: BackendName, base: { id: string; repo: string }, botName: string, hooks: SessionHooks, gate?: PreparationGate): Promise<TrainingSession> {
     const { mode, reason } = pickMode(model, settings, backend);
-    const dataset = datasetFor(model, texts, settings);
+    const dataset = await datasetFor(model, texts, settings, gate, hooks.onProgress, { mode, reason });
     const trainer = new Trainer(model.gpt2, dataset, trainerSettings(settings, mode), { onProgress: (p) => session.progress(p) });
     const meta: SessionMeta = { modelName: settings.modelName, baseModelId: base.id, baseRepo: base.repo, settings, mode, modeReason: reason, valLossBefore: null, botName };
     const session: TrainingSession = new TrainingSession(trainer, model, meta, hooks);
     return session;
   }
 
-  static restore(model: LoadedModel, texts: string[], checkpoint: TrainingCheckpoint, meta: SessionMeta, hooks: SessionHooks): TrainingSession {
-    const dataset = datasetFor(model, texts, meta.settings);
+  static async restore(model: LoadedModel, texts: string[], checkpoint: TrainingCheckpoint, meta: SessionMeta, hooks: SessionHooks, gate?: PreparationGate): Promise<TrainingSession> {
+    const dataset = await datasetFor(model, texts, meta.settings, gate, hooks.onProgress, { mode: meta.mode, reason: meta.modeReason });
     const trainer = Trainer.restore(model.gpt2, dataset, checkpoint, { onProgress: (p) => session.progress(p) });
     const session: TrainingSession = new TrainingSession(trainer, model, meta, hooks);
     return session;

@@ -9,6 +9,12 @@
  *
  * A model is listed only once all its files are stored: files are written first, then the
  * record, marked complete, in its own transaction; a failure between the two leaves no record.
+ *
+ * A file's bytes are stored as a Blob (`blob`): Chromium keeps a large Blob value as a file of its
+ * own and `blob.arrayBuffer()` reads it back at disk speed into one fresh ArrayBuffer, where a
+ * Uint8Array value (`bytes`, as libraries stored before this format hold) is read through the
+ * structured-clone path, several times slower for a 500 MB model. Both load; `migrateFiles`
+ * rewrites old rows once.
  * When IndexedDB is missing or refuses to open, `openStore` hands back a MemoryStore with the same
  * interface, `persistent: false` and the reason, so the app still works for the session.
  */
@@ -27,6 +33,22 @@ export interface StoredFile {
   /** lowercase hex SHA-256 of bytes */
   sha256: string;
   storedAt: number;
+}
+
+/**
+ * A row of the `files` store: the bytes in `blob` (current format) or in `bytes` (rows written
+ * before the Blob format; still read, and rewritten by `migrateFiles`).
+ */
+interface StoredFileRow extends Omit<StoredFile, 'bytes'> {
+  blob?: Blob;
+  bytes?: Uint8Array;
+}
+
+/** The bytes of a stored row: a Blob is read into one fresh ArrayBuffer, viewed without a copy. */
+async function rowBytes(row: StoredFileRow): Promise<Uint8Array> {
+  if (row.blob) return new Uint8Array(await row.blob.arrayBuffer());
+  if (row.bytes) return row.bytes;
+  throw new Error(`The stored file ${row.repo}/${row.file} holds no bytes.`);
 }
 
 export interface PartialChunk {
@@ -109,6 +131,11 @@ export interface Store {
   putFile(repo: string, revision: string, file: string, bytes: Uint8Array): Promise<{ size: number; sha256: string }>;
   getFile(repo: string, revision: string, file: string): Promise<StoredFile | undefined>;
   hasFiles(repo: string, revision: string, names: string[]): Promise<boolean>;
+  /**
+   * Rewrite the named files of repo@revision still stored in the pre-Blob format (a Uint8Array
+   * value) as Blobs, which read several times faster; returns how many were rewritten.
+   */
+  migrateFiles(repo: string, revision: string, names: string[]): Promise<number>;
   /** Delete the named files, or every file of repo@revision when no names are given. */
   deleteFiles(repo: string, revision: string, names?: string[]): Promise<void>;
 
@@ -163,6 +190,8 @@ interface Backend {
   /** Resolves once the write is committed (an IndexedDB quota failure shows up at commit). */
   put(store: StoreName, value: object): Promise<void>;
   delete(store: StoreName, key: Key): Promise<void>;
+  /** Read-modify-write of one value in one transaction; `change` returning undefined writes nothing. */
+  update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean>;
   /** values whose array key starts with `prefix` (all values without one), in key order */
   getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]>;
   deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void>;
@@ -171,7 +200,7 @@ interface Backend {
 }
 
 interface TweetgptSchema extends DBSchema {
-  files: { key: [string, string, string]; value: StoredFile };
+  files: { key: [string, string, string]; value: StoredFileRow };
   partials: { key: [string, string, string, number]; value: PartialChunk };
   models: { key: string; value: ModelRecord };
   checkpoints: { key: string; value: CheckpointRecord };
@@ -201,6 +230,13 @@ class IdbBackend implements Backend {
   async delete(store: StoreName, key: Key): Promise<void> {
     const tx = this.db.transaction(store, 'readwrite');
     await Promise.all([tx.store.delete(key), tx.done]);
+  }
+  async update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean> {
+    const tx = this.db.transaction(store, 'readwrite');
+    const next = change((await tx.store.get(key)) as T | undefined);
+    if (next !== undefined) await tx.store.put(next);
+    await tx.done;
+    return next !== undefined;
   }
   getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
     return this.db.getAll(store, prefix ? prefixRange(prefix) : undefined) as Promise<T[]>;
@@ -268,6 +304,11 @@ class MemoryBackend implements Backend {
   async delete(store: StoreName, key: Key): Promise<void> {
     this.table(store).delete(JSON.stringify(key));
   }
+  async update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean> {
+    const next = change(await this.get<T>(store, key));
+    if (next !== undefined) await this.put(store, next as object);
+    return next !== undefined;
+  }
   private matching(store: StoreName, prefix?: Array<string | number>) {
     return [...this.table(store).values()]
       .filter((row) => !prefix || (Array.isArray(row.key) && prefix.every((p, i) => row.key[i] === p)))
@@ -314,15 +355,32 @@ abstract class BackedStore implements Store {
   }
 
   async putFile(repo: string, revision: string, file: string, bytes: Uint8Array) {
-    const own = ownBytes(bytes);
-    const sha256 = await sha256Hex(own);
-    const record: StoredFile = { repo, revision, file, bytes: own, size: own.byteLength, sha256, storedAt: Date.now() };
+    const sha256 = await sha256Hex(bytes);
+    // The Blob holds a copy of exactly the view's bytes, whatever buffer they sit in.
+    const record: StoredFileRow = { repo, revision, file, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), size: bytes.byteLength, sha256, storedAt: Date.now() };
     await this.write('files', record, `${repo}/${file}`);
-    return { size: own.byteLength, sha256 };
+    return { size: bytes.byteLength, sha256 };
   }
 
-  getFile(repo: string, revision: string, file: string) {
-    return this.backend.get<StoredFile>('files', [repo, revision, file]);
+  async getFile(repo: string, revision: string, file: string): Promise<StoredFile | undefined> {
+    const row = await this.backend.get<StoredFileRow>('files', [repo, revision, file]);
+    if (!row) return undefined;
+    const { blob: _blob, ...rest } = row;
+    return { ...rest, bytes: await rowBytes(row) };
+  }
+
+  async migrateFiles(repo: string, revision: string, names: string[]) {
+    let rewritten = 0;
+    for (const name of names) {
+      // One transaction per file: a model deleted meanwhile is not brought back.
+      const changed = await this.backend.update<StoredFileRow>('files', [repo, revision, name], (row) => {
+        if (!row || row.blob || !row.bytes) return undefined;
+        const { bytes, ...rest } = row;
+        return { ...rest, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
+      });
+      if (changed) rewritten++;
+    }
+    return rewritten;
   }
 
   async hasFiles(repo: string, revision: string, names: string[]) {
@@ -410,12 +468,14 @@ abstract class BackedStore implements Store {
   async getModelFiles(id: string) {
     const model = await this.getModel(id);
     if (!model || !model.complete) throw new Error(`No model "${id}" in the library.`);
+    // In parallel: each Blob is read on its own, so small files do not wait behind the weights.
+    const files = await Promise.all(model.files.map((name) => this.getFile(model.fileRepo, model.revision, name)));
     const out: Record<string, Uint8Array> = {};
-    for (const name of model.files) {
-      const file = await this.getFile(model.fileRepo, model.revision, name);
+    model.files.forEach((name, i) => {
+      const file = files[i];
       if (!file) throw new Error(`Model "${model.name}" is damaged: its file ${name} is missing. Delete it and add it again.`);
       out[name] = file.bytes;
-    }
+    });
     return out;
   }
 
@@ -483,7 +543,7 @@ abstract class BackedStore implements Store {
   /** The bytes of files, partial downloads and checkpoints this store holds. */
   private async countBytes(): Promise<number> {
     let usage = 0;
-    for (const f of await this.backend.getAll<StoredFile>('files')) usage += f.size;
+    for (const f of await this.backend.getAll<StoredFileRow>('files')) usage += f.size;
     for (const p of await this.backend.getAll<PartialChunk>('partials')) usage += p.bytes.byteLength;
     for (const c of await this.backend.getAll<CheckpointRecord>('checkpoints')) {
       for (const t of Object.values(c.tensors)) usage += t.byteLength;

@@ -24,7 +24,8 @@ export async function loadGPT2(files: Record<string, Uint8Array>, options: GPT2O
   const configBytes = files['config.json'];
   if (!configBytes) throw new Error('config.json is missing: it says how large the GPT-2 is');
   const config = parseGPT2Config(configBytes);
-  const weights = await readGPT2Checkpoint(files, config);
+  // The weights view the file's bytes (no copy): the backend copies them into its own memory.
+  const weights = await readGPT2Checkpoint(files, config, { shareBuffer: true });
   return GPT2.fromWeights(config, weights, options);
 }
 

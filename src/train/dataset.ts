@@ -97,6 +97,55 @@ export function packBlocks(stream: Int32Array, blockSize: number): Int32Array[] 
 
 /** Tokenize, split by tweet and pack. Throws when there is nothing to train on. */
 export function buildDataset(texts: string[], tokenizer: TextTokenizer, opts: DatasetOptions = {}): Dataset {
+  const steps = datasetSteps(texts, tokenizer, opts, Infinity);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** How far `buildDatasetInChunks` is: tweets tokenized so far, of all of them. */
+export interface DatasetProgress {
+  tweetsDone: number;
+  tweets: number;
+}
+
+export interface ChunkedDatasetOptions extends DatasetOptions {
+  /** Tweets tokenized between two pauses. Default 1,000 (a few tens of ms). */
+  chunkSize?: number;
+  /** Called after every chunk, and once at the end. */
+  onProgress?(p: DatasetProgress): void;
+  /**
+   * Awaited between chunks: a worker answers its messages there; a pause is a promise that waits,
+   * a cancel one that rejects (the build then stops with that error).
+   */
+  between?(): Promise<void>;
+}
+
+export const DEFAULT_DATASET_CHUNK = 1000;
+
+/**
+ * `buildDataset` cut into chunks of tweets, awaiting `between` after each, so a big archive does
+ * not hold the worker for seconds: the same steps in the same order, so the same Dataset.
+ */
+export async function buildDatasetInChunks(texts: string[], tokenizer: TextTokenizer, opts: ChunkedDatasetOptions = {}): Promise<Dataset> {
+  const steps = datasetSteps(texts, tokenizer, opts, Math.max(1, Math.floor(opts.chunkSize ?? DEFAULT_DATASET_CHUNK)));
+  for (;;) {
+    const next = steps.next();
+    if (next.done) {
+      opts.onProgress?.({ tweetsDone: next.value.trainTweets + next.value.valTweets, tweets: next.value.trainTweets + next.value.valTweets });
+      return next.value;
+    }
+    opts.onProgress?.(next.value);
+    await opts.between?.();
+  }
+}
+
+/**
+ * The build itself, as a generator that stops after every `chunkSize` tweets tokenized (and once
+ * before packing), so callers decide between running it at once and running it in slices.
+ */
+function* datasetSteps(texts: string[], tokenizer: TextTokenizer, opts: DatasetOptions, chunkSize: number): Generator<DatasetProgress, Dataset> {
   const seed = opts.seed ?? 0;
   const nPositions = opts.nPositions ?? Infinity;
   const requested = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
@@ -106,9 +155,15 @@ export function buildDataset(texts: string[], tokenizer: TextTokenizer, opts: Da
   if (tweets.length === 0) throw new Error('no tweets to train on');
   const order = permutation(tweets.length, mulberry32(mixSeed(seed, 0x5b117)));
   const nVal = validationCount(tweets.length, opts.valFraction ?? DEFAULT_VAL_FRACTION, opts.minValTweets ?? DEFAULT_MIN_VAL_TWEETS);
-  const encode = (i: number) => tokenizer.encode(tweets[i]);
-  const valIds = Array.from(order.subarray(0, nVal), encode);
-  const trainIds = Array.from(order.subarray(nVal), encode);
+  // Tokenized in shuffled order: validation tweets first, then training ones.
+  const ids: number[][] = new Array(tweets.length);
+  for (let at = 0; at < tweets.length; ) {
+    const end = Math.min(tweets.length, at + chunkSize);
+    for (; at < end; at++) ids[at] = tokenizer.encode(tweets[order[at]]);
+    if (at < tweets.length) yield { tweetsDone: at, tweets: tweets.length };
+  }
+  const valIds = ids.slice(0, nVal);
+  const trainIds = ids.slice(nVal);
 
   const trainStream = tokenStream(trainIds, tokenizer.eosId);
   const valStream = tokenStream(valIds, tokenizer.eosId);

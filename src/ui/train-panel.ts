@@ -67,7 +67,8 @@ export function mountTrainPanel(app: App): void {
 
   const stats = $('train-stats');
   const show = (p: TrainProgress) => {
-    bar.value = p.totalSteps ? p.step / p.totalSteps : 0;
+    // Before the first step the bar shows how far the tweets are tokenized.
+    bar.value = p.phase === 'preparing' && p.prepared ? p.prepared.done / Math.max(1, p.prepared.total) : p.totalSteps ? p.step / p.totalSteps : 0;
     stats.replaceChildren(
       ...([
         ['Step', `${p.step} / ${p.totalSteps}`],
@@ -97,7 +98,9 @@ export function mountTrainPanel(app: App): void {
       const res = await start();
       say(
         message,
-        res.cancelled
+        res.cancelled && res.steps === 0 && Number.isNaN(res.valLossBefore)
+          ? 'Cancelled before training started.'
+          : res.cancelled
           ? `Cancelled after ${res.steps} steps. The last checkpoint is kept: you can resume it.`
           : `Done: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after. Saved as “${res.name}”.`,
         res.cancelled ? 'warn' : 'ok',

@@ -1,7 +1,8 @@
 /**
  * Little-endian float bytes (as safetensors and torch store them) to Float32Array.
- * Every function copies: a tensor inside a file or zip entry can start at an offset that is not a
- * multiple of the element size, and a typed-array view there throws a RangeError.
+ * Every function copies (a tensor inside a file or zip entry can start at an offset that is not a
+ * multiple of the element size, and a typed-array view there throws a RangeError), except
+ * `floatsSharing`, which views float32 data in place when it can.
  */
 import { DTYPE_SIZE, type FloatDType } from './types';
 
@@ -96,6 +97,18 @@ export function decodeFloats(bytes: Uint8Array, dtype: FloatDType): Float32Array
       return out;
     }
   }
+}
+
+/**
+ * Like `decodeFloats`, but little-endian F32 bytes at a 4-aligned offset come back as a view of
+ * the same buffer, without a copy: for a model's weights on their way to the backend, which
+ * copies them once more anyway. The caller must not change `bytes` while the view is in use.
+ */
+export function floatsSharing(bytes: Uint8Array, dtype: FloatDType): Float32Array {
+  if (dtype === 'F32' && littleEndianHost && bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) {
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  }
+  return decodeFloats(bytes, dtype);
 }
 
 /** Float32Array as little-endian bytes (a copy). */

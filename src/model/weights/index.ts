@@ -4,7 +4,7 @@
  */
 import { describeValue } from './describe';
 import { toGPT2Weights, type GPT2WeightShapes } from './gpt2-names';
-import { parseSafetensors } from './safetensors';
+import { parseSafetensors, type ParseOptions } from './safetensors';
 import { readTorchStateDict } from './torch';
 import { setOwn, type CheckpointTensor, type RawTensor } from './types';
 
@@ -78,14 +78,15 @@ async function readWithContext<T>(file: string, read: () => T | Promise<T>): Pro
   }
 }
 
-function readOne(format: 'safetensors' | 'torch', file: string, bytes: Uint8Array): Promise<Record<string, CheckpointTensor>> {
-  return readWithContext(file, () => (format === 'safetensors' ? parseSafetensors(bytes).tensors : readTorchStateDict(bytes)));
+function readOne(format: 'safetensors' | 'torch', file: string, bytes: Uint8Array, options: ParseOptions = {}): Promise<Record<string, CheckpointTensor>> {
+  return readWithContext(file, () => (format === 'safetensors' ? parseSafetensors(bytes, options).tensors : readTorchStateDict(bytes)));
 }
 
 async function readSharded(
   format: 'safetensors' | 'torch',
   indexFile: string,
   files: Record<string, Uint8Array>,
+  options: ParseOptions = {},
 ): Promise<Record<string, CheckpointTensor>> {
   const weightMap = await readWithContext(indexFile, () => parseShardIndex(files[indexFile]));
   const shards = [...new Set(weightMap.values())];
@@ -94,7 +95,7 @@ async function readSharded(
   const out: Record<string, CheckpointTensor> = {};
   const source = new Map<string, string>();
   for (const shard of shards) {
-    const tensors = await readOne(format, shard, files[shard]);
+    const tensors = await readOne(format, shard, files[shard], options);
     for (const [name, tensor] of Object.entries(tensors)) {
       const seen = source.get(name);
       if (seen) throw new Error(`tensor '${name}' is in both ${seen} and ${shard}`);
@@ -109,22 +110,22 @@ async function readSharded(
 }
 
 /** Every tensor of the checkpoint among `files` (keyed by file name), before any GPT-2 mapping. */
-export async function readCheckpointTensors(files: Record<string, Uint8Array>): Promise<Record<string, CheckpointTensor>> {
+export async function readCheckpointTensors(files: Record<string, Uint8Array>, options: ParseOptions = {}): Promise<Record<string, CheckpointTensor>> {
   const plan = weightFileNames(Object.keys(files));
   if (!plan) throw new Error(NO_WEIGHTS_MESSAGE);
   switch (plan.format) {
     case 'safetensors':
-      return readOne('safetensors', plan.file, files[plan.file]);
+      return readOne('safetensors', plan.file, files[plan.file], options);
     case 'torch':
       return readOne('torch', plan.file, files[plan.file]);
     case 'safetensors-sharded':
-      return readSharded('safetensors', plan.file, files);
+      return readSharded('safetensors', plan.file, files, options);
     case 'torch-sharded':
       return readSharded('torch', plan.file, files);
   }
 }
 
 /** Reads the GPT-2 weights of a repo's files, checked against `cfg` and keyed canonically (`h.0.attn.c_attn.weight`). */
-export async function readGPT2Checkpoint(files: Record<string, Uint8Array>, cfg: GPT2WeightShapes): Promise<Record<string, RawTensor>> {
-  return toGPT2Weights(await readCheckpointTensors(files), cfg);
+export async function readGPT2Checkpoint(files: Record<string, Uint8Array>, cfg: GPT2WeightShapes, options: ParseOptions = {}): Promise<Record<string, RawTensor>> {
+  return toGPT2Weights(await readCheckpointTensors(files, options), cfg);
 }

@@ -216,3 +216,74 @@ describe('a full disk', () => {
     await expect(store.putCheckpoint('c', {}, { w: new Float32Array(4) })).rejects.toThrow(/the training checkpoint could not be saved/);
   });
 });
+
+describe('files stored before the Blob format', () => {
+  /** Writes rows exactly as the store wrote them before: the bytes as a Uint8Array value. */
+  async function putLegacyRows(dbName: string, rows: object[]): Promise<void> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(dbName);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const tx = db.transaction(['files', 'models'], 'readwrite');
+    for (const row of rows) tx.objectStore('row' in row ? 'models' : 'files').put('row' in row ? (row as { row: object }).row : row);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  }
+
+  async function rawRow(dbName: string, key: string[]): Promise<Record<string, unknown>> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(dbName);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const row = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = db.transaction('files').objectStore('files').get(key);
+      req.onsuccess = () => resolve(req.result as Record<string, unknown>);
+      req.onerror = () => reject(req.error);
+    });
+    db.close();
+    return row;
+  }
+
+  it('still load, and are rewritten as Blobs once by migrateFiles', async () => {
+    const name = `tweetgpt-test-legacy-${++dbCount}`;
+    const store = await openStore({ name });
+    opened.push(store);
+    const weights = bytes(5000, 3);
+    const config = bytes(40, 9);
+    const legacy = (file: string, data: Uint8Array) => ({ repo: 'a/b', revision: 'main', file, bytes: data, size: data.byteLength, sha256: sha(data), storedAt: 1 });
+    await putLegacyRows(name, [
+      legacy('model.safetensors', weights),
+      legacy('config.json', config),
+      { row: { ...model('a/b@main', ['model.safetensors', 'config.json']), kind: 'base', fileRepo: 'a/b', sizeBytes: 5040, createdAt: 1, complete: true } },
+    ]);
+    const before = await store.getModelFiles('a/b@main');
+    expect(Array.from(before['model.safetensors'])).toEqual(Array.from(weights));
+    expect((await rawRow(name, ['a/b', 'main', 'model.safetensors'])).blob).toBeUndefined();
+
+    expect(await store.migrateFiles('a/b', 'main', ['model.safetensors', 'config.json', 'absent.bin'])).toBe(2);
+    const row = await rawRow(name, ['a/b', 'main', 'model.safetensors']);
+    expect(row.blob).toBeInstanceOf(Blob);
+    expect(row.bytes).toBeUndefined();
+    expect(row.sha256).toBe(sha(weights));
+    const after = await store.getModelFiles('a/b@main');
+    expect(Array.from(after['model.safetensors'])).toEqual(Array.from(weights));
+    expect(Array.from(after['config.json'])).toEqual(Array.from(config));
+    expect(await store.migrateFiles('a/b', 'main', ['model.safetensors', 'config.json'])).toBe(0);
+  });
+
+  it('are not brought back by a migration after the model was deleted', async () => {
+    const name = `tweetgpt-test-legacy-${++dbCount}`;
+    const store = await openStore({ name });
+    opened.push(store);
+    const data = bytes(100, 1);
+    await putLegacyRows(name, [{ repo: 'a/b', revision: 'main', file: 'x.bin', bytes: data, size: 100, sha256: sha(data), storedAt: 1 }]);
+    await store.deleteFiles('a/b', 'main');
+    expect(await store.migrateFiles('a/b', 'main', ['x.bin'])).toBe(0);
+    expect(await store.hasFiles('a/b', 'main', ['x.bin'])).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataset, epochOrder, packBlocks, tokenStream, validationCount, type TextTokenizer } from '../../../src/train/dataset';
+import { buildDataset, buildDatasetInChunks, epochOrder, packBlocks, tokenStream, validationCount, type TextTokenizer } from '../../../src/train/dataset';
 
 const EOS = 0;
 /** A word-level tokenizer: "w12 w7" → [12, 7]; ids are readable in assertions. */
@@ -122,6 +122,55 @@ describe('buildDataset', () => {
     expect(ids[ids.length - 1]).toBe(50256);
     expect(ids.filter((x) => x === 50256).length).toBe(3);
     expect(ids).toEqual(expect.arrayContaining(tok.encode('hello world')));
+  });
+});
+
+describe('buildDatasetInChunks', () => {
+  /** 2,345 tweets of 1 to 9 tokens, some empty, so chunks end mid-split and mid-stream. */
+  const corpus = Array.from({ length: 2345 }, (_, k) =>
+    k % 97 === 0 ? '  ' : Array.from({ length: 1 + ((k * 7) % 9) }, (_, j) => `w${1 + ((k * 13 + j * 5) % 500)}`).join(' '),
+  );
+
+  it('builds exactly the dataset built at once, whatever the chunk size', async () => {
+    for (const opts of [{ blockSize: 16, seed: 3 }, { blockSize: 128, seed: 9, valFraction: 0.2 }, { blockSize: 8, valFraction: 0 }]) {
+      const whole = buildDataset(corpus, words, opts);
+      for (const chunkSize of [1, 7, 1000, 5000]) {
+        const progress: number[] = [];
+        let pauses = 0;
+        const chunked = await buildDatasetInChunks(corpus, words, {
+          ...opts,
+          chunkSize,
+          onProgress: (p) => progress.push(p.tweetsDone),
+          between: async () => {
+            pauses++;
+          },
+        });
+        expect(chunked).toEqual(whole);
+        const kept = whole.trainTweets + whole.valTweets;
+        expect(pauses).toBe(Math.ceil(kept / chunkSize) - 1);
+        expect(progress[progress.length - 1]).toBe(kept);
+        expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      }
+    }
+  });
+
+  it('stops when `between` rejects (a cancel), tokenizing no further', async () => {
+    let encoded = 0;
+    const counting: TextTokenizer = { eosId: EOS, encode: (t) => (encoded++, words.encode(t)) };
+    let calls = 0;
+    const build = buildDatasetInChunks(corpus, counting, {
+      chunkSize: 100,
+      between: async () => {
+        if (++calls === 3) throw new Error('cancelled');
+      },
+    });
+    await expect(build).rejects.toThrow('cancelled');
+    expect(encoded).toBe(300);
+  });
+
+  it('reports the same errors as buildDataset', async () => {
+    await expect(buildDatasetInChunks(['', ' '], words)).rejects.toThrow(/no tweets/);
+    await expect(buildDatasetInChunks(['w1'], words, { blockSize: 1 })).rejects.toThrow(/blockSize/);
   });
 });
 
