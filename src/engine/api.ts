@@ -61,15 +61,22 @@ export interface ArchiveSummary {
   lastDate: string | null;
   samples: string[];
   filesRead: string[];
+  /** Characters of this person's kept tweets (code points), before any balancing. */
+  chars?: number;
 }
 
 export interface TrainingDataInfo {
   botName: string;
   usernames: string[];
   displayNames: string[];
+  /** Characters of the kept tweets of everyone, as written (no tweet counted twice). */
   chars: number;
   level: 'refuse' | 'warn' | 'ok' | 'empty';
   message: string;
+  /** Characters of one epoch after balancing (smaller archives repeated to weigh as much as the largest). */
+  balancedChars?: number;
+  /** How balancing weighs each person, for the page; '' with one person. */
+  balance?: string;
 }
 
 export type ArchiveInput =
