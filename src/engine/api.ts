@@ -182,6 +182,8 @@ export interface TrainResult {
   valLossBefore: number;
   valLossAfter: number;
   cancelled: boolean;
+  /** Training time, as the page's "Elapsed" and the model card state it. */
+  seconds?: number;
 }
 
 export interface CheckpointInfo {
