@@ -3,7 +3,7 @@
  * static host that sends no headers at all, where the service worker makes the page
  * cross-origin isolated after one reload.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineReady, launch, watchConsole, type Browser } from './browser';
@@ -75,6 +75,10 @@ async function waitForServer(url: string, proc: ReturnType<typeof start>, timeou
 
 describe("the README's commands", () => {
   it('bash scripts/serve.sh serves a cross-origin-isolated page whose engine starts', async () => {
+    // serve.sh runs setup.sh, which runs `npm ci` when node_modules is stale. Here it must be a
+    // no-op (CI installed moments ago): never let a test reinstall (or wipe a shared) node_modules.
+    const check = spawnSync('bash', ['scripts/setup.sh', '--check'], { cwd: repoRoot, encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`Not starting serve.sh: ${check.stdout.trim()}. Run bash scripts/setup.sh first.`);
     const port = await freePort();
     const proc = start('bash', ['scripts/serve.sh'], { PORT: String(port) });
     try {
