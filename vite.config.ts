@@ -3,8 +3,9 @@ import { VitePWA } from 'vite-plugin-pwa';
 
 /**
  * Cross-origin isolation (COOP + COEP) lets the wasm backend use threads (SharedArrayBuffer).
- * The dev and preview servers send the headers; static hosts get them from public/_headers
- * (Netlify, Cloudflare Pages) or run single-threaded, which the page says.
+ * The dev and preview servers send the headers; static hosts get them from the built `_headers`
+ * (Netlify, Cloudflare Pages) or, where a host sends no headers (GitHub Pages), from the service
+ * worker (src/sw.ts), which re-serves the page with them after one reload.
  */
 const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -82,6 +83,11 @@ export default defineConfig(({ mode }) => {
     ...(mode === 'production' ? [securityHeaders(modelHosts)] : []),
     // The app shell works offline once visited: a service worker precaches every built asset.
     VitePWA({
+      // Our own worker (src/sw.ts): it precaches like the generated one and also gives the page the
+      // cross-origin isolation headers on hosts that cannot send them (GitHub Pages).
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
       registerType: 'autoUpdate',
       injectRegister: 'script',
       manifest: {
@@ -92,10 +98,11 @@ export default defineConfig(({ mode }) => {
         background_color: '#f7f9fa',
         icons: [{ src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml' }],
       },
-      workbox: {
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,wasm,svg,zip,webmanifest}'],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
-        navigateFallbackDenylist: [/^\/hf\//],
+        // esbuild, as for the app: vite 8's default minifier broke a worker bundle here.
+        minify: 'esbuild',
       },
     }),
   ],

@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
 # Installs what the page and its tests need on a fresh Debian machine: npm packages (lockfile),
 # and Debian's Chromium for the browser tests (never a browser download).
+#   --browser  also install Chromium when missing
+#   --check    install nothing: exit 0 when node_modules matches package-lock.json, 1 when
+#              `npm ci` would run (the serve.sh test asks this first, so it never reinstalls)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# node_modules is stale when package-lock.json changed since `npm ci` ran. Judged by content (a
+# hash this script stamps after installing), since a fresh checkout makes every file look new; an
+# install without the stamp falls back to comparing times with npm's own record.
+STAMP=node_modules/.tweetgpt-lock-sha256
+LOCK_HASH=$( (sha256sum package-lock.json 2>/dev/null || shasum -a 256 package-lock.json) | cut -d' ' -f1)
+stale() {
+  [ ! -d node_modules ] && return 0
+  if [ -f "$STAMP" ]; then [ "$(cat "$STAMP")" != "$LOCK_HASH" ]; return; fi
+  [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]
+}
+if [ "${1:-}" = "--check" ]; then
+  if stale; then echo "node_modules does not match package-lock.json: bash scripts/setup.sh would run npm ci"; exit 1; fi
+  exit 0
+fi
+if stale; then
   npm ci --no-audit --no-fund
+  echo "$LOCK_HASH" > "$STAMP"
 fi
 if [ "${1:-}" = "--browser" ] && ! command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

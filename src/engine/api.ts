@@ -74,15 +74,22 @@ export interface ArchiveSummary {
   filesRead: string[];
   /** The profile picture read from the archive (the page shows it from a Blob), or null. */
   avatar?: { fileName: string; mimeType: string; bytes: Uint8Array } | null;
+  /** Characters of this person's kept tweets (code points), before any balancing. */
+  chars?: number;
 }
 
 export interface TrainingDataInfo {
   botName: string;
   usernames: string[];
   displayNames: string[];
+  /** Characters of the kept tweets of everyone, as written (no tweet counted twice). */
   chars: number;
   level: 'refuse' | 'warn' | 'ok' | 'empty';
   message: string;
+  /** Characters of one epoch after balancing (smaller archives repeated to weigh as much as the largest). */
+  balancedChars?: number;
+  /** How balancing weighs each person, for the page; '' with one person. */
+  balance?: string;
 }
 
 export type ArchiveInput =
@@ -190,6 +197,8 @@ export interface TrainResult {
   valLossBefore: number;
   valLossAfter: number;
   cancelled: boolean;
+  /** Training time, as the page's "Elapsed" and the model card state it. */
+  seconds?: number;
 }
 
 export interface CheckpointInfo {

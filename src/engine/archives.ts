@@ -3,7 +3,7 @@
  * identity, merged into one bot's training texts. Only the cleaned kept tweets and the summary
  * ever leave this module (to the page, and to storage when kept).
  */
-import { checkTrainingText, mergeArchives, readArchive, readArchiveFolder, type ParsedArchive } from '../archive/index';
+import { charCount, checkTrainingText, END_OF_TEXT, mergeArchives, readArchive, readArchiveFolder, type ParsedArchive } from '../archive/index';
 import type { ArchiveInput, ArchiveSummary, TrainingDataInfo } from './api';
 
 export interface StoredArchive {
@@ -52,7 +52,7 @@ export class ArchiveSet {
   }
 
   summaries(): ArchiveSummary[] {
-    return this.items.map((a) => a.summary);
+    return this.items.map((a) => ({ ...a.summary, chars: keptChars(a.tweets) }));
   }
 
   /** The merged, balanced training texts (huggingtweets' balancing) and the bot's name. */
@@ -60,14 +60,29 @@ export class ArchiveSet {
     return mergeArchives(this.items.map((a) => ({ ...toParsed(a) })));
   }
 
+  /**
+   * Whether there is enough text, judged on the tweets as written: balancing repeats smaller
+   * archives, which adds no new text, so its total is reported apart (`balancedChars`, `balance`).
+   */
   info(): TrainingDataInfo | null {
     if (this.items.length === 0) return null;
     const m = this.merged();
     if (m.texts.length === 0) {
-      return { botName: m.botName, usernames: m.usernames, displayNames: m.displayNames, chars: 0, level: 'empty', message: 'Nothing to learn from: every tweet is a retweet or too short.' };
+      return { botName: m.botName, usernames: m.usernames, displayNames: m.displayNames, chars: 0, level: 'empty', message: 'Nothing to learn from: every tweet is a retweet or too short.', balancedChars: 0, balance: '' };
     }
-    const check = checkTrainingText(m.texts);
-    return { botName: m.botName, usernames: m.usernames, displayNames: m.displayNames, chars: check.chars, level: check.level, message: check.message };
+    const check = checkTrainingText(this.items.flatMap((a) => a.tweets));
+    const balancedChars = checkTrainingText(m.texts).chars;
+    return { botName: m.botName, usernames: m.usernames, displayNames: m.displayNames, chars: check.chars, level: check.level, message: check.message, balancedChars, balance: this.balance() };
+  }
+
+  /** How huggingtweets' balancing weighs each person: everyone's tweets repeat up to the largest archive's characters. */
+  private balance(): string {
+    const people = this.items.map((a) => ({ who: a.summary.username ? `@${a.summary.username}` : a.summary.fileName, chars: keptChars(a.tweets) })).filter((p) => p.chars > 0);
+    if (people.length < 2) return '';
+    const most = Math.max(...people.map((p) => p.chars));
+    const n = (x: number) => x.toLocaleString('en-US');
+    const weights = people.map((p) => `${p.who} ${p.chars === most ? 'once' : `about ${(most / p.chars).toFixed(1)}×`}`).join(', ');
+    return `Balancing: each person weighs the same, so each epoch repeats the smaller archives up to ${n(most)} characters each (${weights}).`;
   }
 
   /** One line for the model library and the card: who the bot was trained on. */
@@ -79,6 +94,13 @@ export class ArchiveSet {
 function withDefaults(summary: ArchiveSummary): ArchiveSummary {
   const s = summary as Partial<ArchiveSummary> & Pick<ArchiveSummary, 'stats'>;
   return { ...summary, network: s.network ?? 'x', accountId: s.accountId ?? '', stats: { ...summary.stats, direct: s.stats.direct ?? 0 } };
+}
+
+/** Characters of the kept tweets as written, counted as checkTrainingText counts them (one separator between tweets). */
+function keptChars(tweets: string[]): number {
+  let total = 0;
+  for (const t of tweets) total += charCount(t);
+  return tweets.length === 0 ? 0 : total + END_OF_TEXT.length * (tweets.length - 1);
 }
 
 function summarize(p: ParsedArchive, fileName: string): ArchiveSummary {

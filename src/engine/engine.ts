@@ -11,6 +11,7 @@ import { baseModelId, MemoryStore, openStore, type ModelRecord, type Store } fro
 import { hubLocation, parseRepo } from '../hub/urls';
 import { buildExportZipBlob, readExportZip } from '../export/exportZip';
 import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
+import { detectLanguages } from '../archive/language';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type {
   AddArchiveResult,
@@ -47,6 +48,8 @@ interface FinetuneNotes {
   result: Omit<SessionResult, 'history' | 'valHistory'>;
   backend: string;
   baseRepo: string;
+  /** Languages of the kept tweets, most used first (absent in models made before they were recorded). */
+  languages?: string[];
 }
 
 export class EngineImpl implements Engine {
@@ -138,7 +141,7 @@ export class EngineImpl implements Engine {
     const name = parseRepo(repo);
     // Already stored: nothing to download, and no request to the host either.
     if ((await this.storage$().getModel(baseModelId(name, revision ?? 'main')))?.complete) return 0;
-    const plan = await discoverRepoFiles(name, { location: hubLocation({ host: this.modelHost, revision }) });
+    const plan = await whenOnline(name, this.modelHost, () => discoverRepoFiles(name, { location: hubLocation({ host: this.modelHost, revision }) }));
     return plan.totalBytes;
   }
 
@@ -155,7 +158,7 @@ export class EngineImpl implements Engine {
       const repo = parseRepo(source.repo);
       const revision = source.revision ?? 'main';
       const seen = new Map<string, number>();
-      files = await fetchModelFiles(repo, {
+      files = await whenOnline(repo, this.modelHost, () => fetchModelFiles(repo, {
         store,
         host: this.modelHost,
         revision,
@@ -169,7 +172,7 @@ export class EngineImpl implements Engine {
           persisted = false;
           this.storageNote = err.message;
         },
-      });
+      }));
       meta = { id: baseModelId(repo, revision), name: repo, kind: 'base', baseRepo: repo };
     } else if (source.kind === 'files') {
       files = await filesFromDrop(source.files);
@@ -314,7 +317,7 @@ export class EngineImpl implements Engine {
       onProgress,
       saveCheckpoint: async (cp: TrainingCheckpoint, meta: SessionMeta) => {
         await this.storage$().putCheckpoint(CHECKPOINT_ID, { session: meta, trainer: cp.meta }, cp.tensors);
-        onProgress({ ...lastProgress(meta), phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.${this.session?.trainer.isPaused ? ' Paused: resume when you like.' : ''}` });
+        onProgress({ ...lastProgress(meta), ...this.session?.latest, phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.${this.session?.trainer.isPaused ? ' Paused: resume when you like.' : ''}` });
       },
     };
   }
@@ -324,12 +327,12 @@ export class EngineImpl implements Engine {
     try {
       const result = await session.run();
       if (result.cancelled) {
-        return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true };
+        return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true, seconds: result.seconds };
       }
       session.finish();
       const modelId = await this.saveFinetuned(session, result);
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
-      return { modelId, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false };
+      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds };
     } finally {
       this.session = null;
     }
@@ -339,7 +342,11 @@ export class EngineImpl implements Engine {
   private async saveFinetuned(session: TrainingSession, result: SessionResult): Promise<string> {
     const model = session.model;
     const meta = session.meta;
-    const id = `finetuned/${slugify(meta.modelName)}-${Date.now().toString(36)}`;
+    // A second run with the same name gets "name (2)": the library never lists two models alike.
+    const taken = new Set((await this.storage$().listModels().catch(() => [])).map((r) => r.name));
+    let name = meta.modelName;
+    for (let i = 2; taken.has(name); i++) name = `${meta.modelName} (${i})`;
+    const id = `finetuned/${slugify(name)}-${Date.now().toString(36)}`;
     const safetensors = await saveSafetensors(model.gpt2, { format: 'pt' });
     const files = { ...sideFiles(model.files), 'model.safetensors': safetensors };
     const notes: FinetuneNotes = {
@@ -350,13 +357,14 @@ export class EngineImpl implements Engine {
       result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
       backend: this.backendName(),
       baseRepo: meta.baseRepo,
+      languages: detectLanguages(this.archives.all.flatMap((a) => a.tweets)),
     };
     const persisted = await this.saveToLibrary(
-      { id, name: meta.modelName, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
+      { id, name, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
       files,
     );
     model.files = files;
-    model.info = { ...model.info, id, name: meta.modelName, kind: 'finetuned', persisted };
+    model.info = { ...model.info, id, name, kind: 'finetuned', persisted };
     return id;
   }
 
@@ -454,6 +462,7 @@ export class EngineImpl implements Engine {
       },
       date: new Date(record.createdAt),
       modelId: slugify(record.name),
+      languages: notes?.languages,
     });
     config._name_or_path = record.baseRepo;
     const blob = await buildExportZipBlob({
@@ -540,6 +549,26 @@ function cancelledBeforeTraining(name: string): TrainResult {
 
 function lastProgress(meta: SessionMeta): TrainProgress {
   return { phase: 'checkpoint', step: 0, totalSteps: 0, epoch: 0, trainLoss: null, valLoss: null, valPerplexity: null, valLossBefore: meta.valLossBefore, tokensPerSec: 0, elapsedMs: 0, etaMs: null, lr: 0, mode: meta.mode, modeReason: meta.modeReason, message: '' };
+}
+
+/**
+ * Runs a download; a network failure (no connection, host unreachable) becomes a sentence that says
+ * the page is offline and that models stored in this browser still work, instead of "Failed to fetch".
+ */
+async function whenOnline<T>(repo: string, host: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    const network = e.name === 'TypeError' || e.name === 'HubError:network' || /Failed to fetch|NetworkError|network/i.test(e.message ?? '');
+    if (!network) throw err;
+    const offline = (globalThis.navigator as Navigator | undefined)?.onLine === false;
+    throw new Error(
+      `${offline ? 'This page is offline' : `${new URL(host, 'http://x').host} cannot be reached`}, so ${repo} cannot be downloaded (it is not stored in this browser). ` +
+        'Models stored in this browser still work: load one from “Your models”.',
+      { cause: err },
+    );
+  }
 }
 
 function nameFromConfig(files: Record<string, Uint8Array>): string | null {

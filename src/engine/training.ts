@@ -202,6 +202,8 @@ export class TrainingSession {
   private lastSave = performance.now();
   private saving: Promise<void> | null = null;
   private status: TrainProgress['phase'] = 'preparing';
+  /** The trainer's latest figures: a pause, a checkpoint or the end shows them, never zeros. */
+  private figures: Pick<TrainProgress, 'epoch' | 'trainLoss' | 'valLoss' | 'valPerplexity' | 'tokensPerSec' | 'elapsedMs' | 'etaMs' | 'lr'> | null = null;
 
   private constructor(
     readonly trainer: Trainer,
@@ -215,7 +217,9 @@ export class TrainingSession {
     const { mode, reason } = pickMode(model, settings, backend);
     const dataset = await datasetFor(model, texts, settings, gate, hooks.onProgress, { mode, reason });
     const trainer = new Trainer(model.gpt2, dataset, trainerSettings(settings, mode), { onProgress: (p) => session.progress(p) });
-    const meta: SessionMeta = { modelName: settings.modelName, baseModelId: base.id, baseRepo: base.repo, settings, mode, modeReason: reason, valLossBefore: null, botName };
+    // The block length used (the model's positions cap it), so the card and the page state what ran.
+    const used = { ...settings, blockSize: dataset.blockSize };
+    const meta: SessionMeta = { modelName: settings.modelName, baseModelId: base.id, baseRepo: base.repo, settings: used, mode, modeReason: reason, valLossBefore: null, botName };
     const session: TrainingSession = new TrainingSession(trainer, model, meta, hooks);
     return session;
   }
@@ -252,7 +256,9 @@ export class TrainingSession {
       valLossBefore: before,
       valLossAfter: after,
       trainLoss: last?.trainLoss ?? null,
-      seconds: (performance.now() - t0) / 1000,
+      // The page's "Elapsed": the trainer's working time over every session of this run (pauses
+      // excluded, time before a reload included), so the card and the page say the same.
+      seconds: this.figures ? this.figures.elapsedMs / 1000 : (performance.now() - t0) / 1000,
       history: result.history.map((r) => ({ step: r.step, loss: r.trainLoss })),
       valHistory: result.valHistory.map((r) => ({ step: r.step, loss: r.valLoss })),
     };
@@ -293,9 +299,26 @@ export class TrainingSession {
     await p;
   }
 
+  /** The latest figures (for a checkpoint's progress message). */
+  get latest(): Partial<TrainProgress> {
+    return { ...this.figures };
+  }
+
   private progress(p: StepProgress): void {
     if (p.trainLoss === undefined && p.valLoss !== undefined && p.step === 0) this.meta.valLossBefore = p.valLoss;
     if (this.status !== 'paused' && this.status !== 'cancelled') this.status = 'training';
+    const prev = this.figures;
+    this.figures = {
+      epoch: p.epoch,
+      trainLoss: p.trainLoss ?? prev?.trainLoss ?? null,
+      // The last measured validation stays shown until the next one.
+      valLoss: p.valLoss ?? prev?.valLoss ?? null,
+      valPerplexity: p.valPerplexity ?? prev?.valPerplexity ?? null,
+      tokensPerSec: p.tokensPerSec,
+      elapsedMs: p.elapsedMs,
+      etaMs: null,
+      lr: p.lr,
+    };
     this.emit({
       phase: p.trainLoss === undefined ? 'evaluating' : this.status,
       step: p.step,
@@ -326,17 +349,18 @@ export class TrainingSession {
   private emit(p: Partial<TrainProgress> & { phase: TrainProgress['phase'] }): void {
     const t = this.trainer;
     const cap = this.cap;
+    const f = this.figures;
     this.hooks.onProgress({
       step: t.step,
-      epoch: t.epoch + 1,
-      trainLoss: null,
+      epoch: f?.epoch ?? t.epoch + 1,
+      trainLoss: f?.trainLoss ?? null,
       valLoss: null,
       valPerplexity: null,
       valLossBefore: this.meta.valLossBefore,
-      tokensPerSec: 0,
-      elapsedMs: 0,
+      tokensPerSec: f?.tokensPerSec ?? 0,
+      elapsedMs: f?.elapsedMs ?? 0,
       etaMs: null,
-      lr: 0,
+      lr: f?.lr ?? 0,
       mode: this.meta.mode,
       modeReason: this.meta.modeReason,
       message: '',

@@ -44,6 +44,8 @@ export interface ModelCardInput {
   /** the id to load it by in the "How to use" snippet; a slug of botName by default */
   modelId?: string;
   thumbnail?: string;
+  /** ISO 639-1 codes of the kept tweets' languages, most used first; omitted from the card when empty or absent. */
+  languages?: string[];
 }
 
 const HUGGINGTWEETS = 'https://github.com/borisdayma/huggingtweets';
@@ -144,9 +146,15 @@ export function writeModelCard(input: ModelCardInput): string {
     `| Date | ${isoDate(input.date)} |`,
   ].join('\n');
 
+  const languages = input.languages ?? [];
+  const languageLine = languages.length === 0 ? '' : languages.length === 1 ? `language: ${languages[0]}\n` : `language:\n${languages.map((l) => `- ${l}`).join('\n')}\n`;
+  // The bot's name is shown only when it says more than the handles above it.
+  const handleLine = handles.map((h) => `@${h}`).join(' & ');
+  const botNameRepeats = handles.includes(cleanHandle(input.botName)) || input.botName === [...handles].sort().join('-');
+  const botNameLine = botNameRepeats ? '' : `\n    <div style="text-align: center; font-size: 14px;">${escapeHtml(input.botName)}</div>`;
+
   return `---
-language: en
-thumbnail: ${input.thumbnail ?? DEFAULT_THUMBNAIL}
+${languageLine}thumbnail: ${input.thumbnail ?? DEFAULT_THUMBNAIL}
 tags:
 - huggingtweets
 - tweetgpt
@@ -159,8 +167,7 @@ widget:
 <div class="inline-flex flex-col" style="line-height: 1.5;">
     <div style="text-align: center; margin-top: 3em; font-size: 16px; font-weight: 800">🤖 AI BOT 🤖</div>
     <div style="text-align: center; font-size: 16px; font-weight: 800">${escapeHtml(input.displayNames.join(' & '))}</div>
-    <div style="text-align: center; font-size: 14px;">${escapeHtml(handles.map((h) => `@${h}`).join(' & '))}</div>
-    <div style="text-align: center; font-size: 14px;">${escapeHtml(input.botName)}</div>
+    <div style="text-align: center; font-size: 14px;">${escapeHtml(handleLine)}</div>${botNameLine}
 </div>
 
 I was made with tweetgpt, which follows [huggingtweets](${HUGGINGTWEETS}) but runs entirely in a web browser: the tweets never left the computer they were read on.

@@ -1,8 +1,11 @@
 /** Step 1: drop archives, show the huggingtweets data table, samples, and the merged bot's name. */
 import type { ArchiveSummary, TrainingDataInfo } from '../engine/api';
 import type { App } from './app';
-import { $, errorText, h, onDrop, say, type DroppedFile } from './dom';
+import { $, errorText, h, onDrop, opensFileChooser, say, type DroppedFile } from './dom';
 import { date, int } from './format';
+
+/** The bundled sample archive's file name: a real archive takes the sample's place. */
+export const SAMPLE_FILE = 'sample-archive.zip';
 
 export function mountArchivePanel(app: App): void {
   const input = $<HTMLInputElement>('archive-input');
@@ -10,19 +13,34 @@ export function mountArchivePanel(app: App): void {
   const message = $('archive-message');
   const busy = $('archive-busy');
 
+  // Input is accepted at once: files chosen while the engine starts wait for it, and say so.
   const addAll = async (groups: Array<{ label: string; run: () => Promise<void> }>) => {
+    const names = groups.map((g) => g.label).join(', ');
     busy.hidden = false;
+    busy.textContent = app.ready ? `Reading ${names}…` : `Received ${names}: it will be read as soon as the engine has started…`;
+    await app.whenReady();
+    busy.textContent = `Reading ${names}…`;
     const notes: string[] = [];
     let failed = false;
+    let added = 0;
     for (const g of groups) {
       try {
         await g.run();
+        added++;
       } catch (err) {
         failed = true;
         notes.push(`${g.label}: ${errorText(err)}`);
       }
     }
+    // The sample is only a way to try the page: once the person's own archive is here, it goes.
+    const realAdded = groups.some((g) => g.label !== 'sample') && added > 0;
+    if (realAdded) {
+      const sample = (await app.engine.listArchives()).filter((a) => a.fileName === SAMPLE_FILE);
+      for (const a of sample) await app.engine.removeArchive(a.id);
+      if (sample.length) notes.push(`Took the sample persona (${sample.map((a) => '@' + (a.username || a.fileName)).join(', ')}) out: your bot learns only from your own archives. “Try a sample” adds it back.`);
+    }
     busy.hidden = true;
+    // One line per file: several errors never run together.
     if (notes.length) say(message, notes.join('\n'), failed ? 'error' : 'warn');
     else say(message, '');
     await refresh();
@@ -67,6 +85,8 @@ export function mountArchivePanel(app: App): void {
     if (files.length) void addAll([addFolder(files)]);
   });
   onDrop($('drop-zone'), handleDropped);
+  opensFileChooser($('drop-zone'), input);
+  $('folder-button').addEventListener('click', () => folder.click());
 
   $('sample-button').addEventListener('click', () => {
     void addAll([
@@ -75,13 +95,14 @@ export function mountArchivePanel(app: App): void {
         run: async () => {
           const res = await fetch(new URL('./sample/sample-archive.zip', document.baseURI));
           if (!res.ok) throw new Error(`could not load the sample archive (${res.status})`);
-          await addOne(await res.blob(), 'sample-archive.zip').run();
+          await addOne(await res.blob(), SAMPLE_FILE).run();
         },
       },
     ]);
   });
 
   $('forget-archives').addEventListener('click', async () => {
+    await app.whenReady();
     app.state.data = await app.engine.forgetArchives();
     say(message, 'Forgotten: the archives and their tweets are gone from this page and its storage.', 'ok');
     await refresh();
@@ -107,7 +128,7 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
     const cell = h('th', {});
     cell.append(a.displayName || a.fileName, h('br'), h('span', { class: 'muted' }, a.username ? `@${a.username}` : '(no name)'));
     if (!a.username) {
-      const btn = h('button', { class: 'secondary', 'data-archive': a.id }, 'name it');
+      const btn = h('button', { type: 'button', class: 'secondary', 'data-archive': a.id }, 'name it');
       btn.addEventListener('click', async () => {
         const name = prompt('Whose tweets are these? (a username, without @)')?.trim().replace(/^@/, '');
         if (name) {
@@ -119,7 +140,8 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
       });
       cell.append(h('br'), btn);
     }
-    const rm = h('button', { class: 'secondary', title: 'remove this archive' }, '✕');
+    const who = a.username ? `@${a.username}` : a.fileName;
+    const rm = h('button', { type: 'button', class: 'secondary', title: `Remove ${who}`, 'aria-label': `Remove the archive of ${who}` }, '✕');
     rm.addEventListener('click', async () => {
       app.state.data = await app.engine.removeArchive(a.id);
       app.state.archives = await app.engine.listArchives();
@@ -136,6 +158,7 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
     ['Retweets', (a) => int(a.stats.retweets)],
     ['Short tweets', (a) => int(a.stats.short)],
     ['Tweets kept', (a) => int(a.stats.kept)],
+    ['Characters kept', (a) => (a.chars === undefined ? '—' : int(a.chars))],
     ['Dates', (a) => (a.firstDate ? `${date(a.firstDate)} → ${date(a.lastDate)}` : '—')],
   ];
   for (const [label, f] of rows) {
@@ -146,7 +169,7 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
   table.append(body);
   $('bot-name').textContent = data ? `Bot: ${data.botName}` : '';
   const level = $('data-level');
-  if (data) say(level, data.message, data.level === 'ok' ? 'ok' : data.level === 'warn' ? 'warn' : 'error');
+  if (data) say(level, data.message + (data.balance ? `\n${data.balance}` : ''), data.level === 'ok' ? 'ok' : data.level === 'warn' ? 'warn' : 'error');
   const samples = $('samples');
   samples.replaceChildren(h('h3', {}, 'A few of the tweets kept'));
   for (const a of archives) for (const s of a.samples.slice(0, 3)) samples.append(h('blockquote', {}, `${a.username ? '@' + a.username + ': ' : ''}${s}`));

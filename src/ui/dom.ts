@@ -19,7 +19,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 export type Tone = 'info' | 'ok' | 'warn' | 'error';
 
-/** Shows (or hides, with an empty text) a message box with a tone. */
+/** Shows (or hides, with an empty text) a message box with a tone; each '\n' starts a new line (style.css keeps them). */
 export function say(el: HTMLElement, text: string, tone: Tone = 'info'): void {
   el.hidden = text === '';
   el.textContent = text;
@@ -30,6 +30,19 @@ export function errorText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   // comlink re-throws worker errors with their message; strip the "Error: " prefix some engines add.
   return msg.replace(/^Error: /, '');
+}
+
+/**
+ * Makes `zone` (a role="button" element) open the hidden file `input` on click, Enter and Space,
+ * so the chooser is reachable by keyboard and the input itself is no invisible tab stop.
+ */
+export function opensFileChooser(zone: HTMLElement, input: HTMLInputElement): void {
+  zone.addEventListener('click', () => input.click());
+  zone.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    ev.preventDefault(); // Space would scroll the page
+    input.click();
+  });
 }
 
 /** Makes an element accept dropped files (and folders, through webkitGetAsEntry). */

@@ -29,9 +29,9 @@ export function mountGeneratePanel(app: App): void {
     const names = data?.displayNames.length ? data.displayNames.join(' & ') : (app.state.model?.name ?? 'GPT-2');
     const handle = data?.botName ? `@${data.botName}` : '';
     const text = h('div', { class: 'text streaming' });
-    const copy = h('button', { class: 'secondary' }, 'Copy');
+    const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy');
     copy.addEventListener('click', () => void navigator.clipboard?.writeText(text.textContent ?? ''));
-    const more = h('button', { class: 'secondary' }, 'More like this');
+    const more = h('button', { type: 'button', class: 'secondary' }, 'More like this');
     more.addEventListener('click', () => {
       promptEl.value = (text.textContent ?? '').split(/\s+/).slice(0, 4).join(' ');
       void run();
@@ -39,8 +39,8 @@ export function mountGeneratePanel(app: App): void {
     const el = h(
       'article',
       { class: 'tweet', 'data-index': String(index) },
-      h('div', { class: 'avatar' }, '🤖'),
-      h('div', {}, h('div', {}, h('span', { class: 'who' }, `${names} 🤖 AI Bot`), ' ', h('span', { class: 'handle' }, handle)), text, h('div', { class: 'actions' }, copy, more)),
+      h('div', { class: 'avatar', 'aria-hidden': 'true' }, '🤖'),
+      h('div', { class: 'body' }, h('div', {}, h('span', { class: 'who' }, `${names} 🤖 AI Bot`), ' ', h('span', { class: 'handle' }, handle)), text, h('div', { class: 'actions' }, copy, more)),
     );
     cards[index] = el;
     list.append(el);
@@ -72,10 +72,17 @@ export function mountGeneratePanel(app: App): void {
 
   genBtn.addEventListener('click', () => void run());
   stopBtn.addEventListener('click', () => void app.engine.stopGenerating());
+  // While training runs the weights change under the generator: it waits for a pause, then uses them as they are.
+  const reason = $('generate-reason');
   const sync = () => {
-    genBtn.disabled = !app.state.model || app.state.generating || app.state.training;
+    const running = app.state.training && !app.state.paused;
+    genBtn.disabled = !app.state.model || app.state.generating || running;
+    const why = !app.state.model ? 'Load a model first (step 2).' : running ? 'Training is running: pause it to write tweets with the weights so far.' : '';
+    reason.textContent = why;
+    reason.hidden = why === '' || app.state.generating;
     stopBtn.hidden = !app.state.generating;
   };
   app.on('model', sync);
   app.on('busy', sync);
+  sync();
 }

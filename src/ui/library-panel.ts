@@ -1,6 +1,6 @@
 /** The model library: models kept in this browser, storage use, rename/delete/export/import. */
 import type { App } from './app';
-import { $, errorText, h, say } from './dom';
+import { $, errorText, h, onDrop, opensFileChooser, say } from './dom';
 import { bytes, num } from './format';
 import type { ModelPanel } from './model-panel';
 
@@ -17,18 +17,18 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
     list.replaceChildren();
     if (!entries.length) list.append(h('li', { class: 'muted' }, 'No models stored yet.'));
     for (const e of entries) {
-      const load = h('button', {}, 'Load');
+      const load = h('button', { type: 'button' }, 'Load');
       load.addEventListener('click', () => void models.load({ kind: 'library', id: e.id }, e.name));
-      const rename = h('button', { class: 'secondary' }, 'Rename');
+      const rename = h('button', { type: 'button', class: 'secondary' }, 'Rename');
       rename.addEventListener('click', async () => {
         const name = prompt('New name', e.name)?.trim();
         if (name) await act(() => app.engine.renameModel(e.id, name));
       });
-      const del = h('button', { class: 'secondary' }, 'Delete');
+      const del = h('button', { type: 'button', class: 'secondary' }, 'Delete');
       del.addEventListener('click', async () => {
         if (confirm(`Delete ${e.name}? Its files are removed from this browser.`)) await act(() => app.engine.deleteModel(e.id));
       });
-      const exp = h('button', { class: 'secondary' }, 'Export .zip');
+      const exp = h('button', { type: 'button', class: 'secondary' }, 'Export .zip');
       exp.addEventListener('click', () =>
         void act(async () => {
           const { fileName, blob } = await app.engine.exportModel(e.id);
@@ -64,14 +64,23 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
   };
 
   const importInput = $<HTMLInputElement>('import-input');
+  const importZip = (file: File) =>
+    void act(async () => {
+      // A zip chosen while the engine starts is kept and imported once it runs.
+      say(message, app.ready ? `Importing ${file.name}…` : `Received ${file.name}: it will be imported as soon as the engine has started…`);
+      await app.whenReady();
+      say(message, `Importing ${file.name}…`);
+      const entry = await app.engine.importModelZip(file);
+      say(message, `Imported ${entry.name}.`, 'ok');
+    });
   importInput.addEventListener('change', () => {
     const file = importInput.files?.[0];
     importInput.value = '';
-    if (file)
-      void act(async () => {
-        const entry = await app.engine.importModelZip(file);
-        say(message, `Imported ${entry.name}.`, 'ok');
-      });
+    if (file) importZip(file);
+  });
+  opensFileChooser($('import-drop'), importInput);
+  onDrop($('import-drop'), (items) => {
+    if (items[0]) importZip(items[0].file);
   });
   app.on('library', () => void refresh().catch(() => {}));
   app.on('engine', () => void refresh().catch(() => {}));

@@ -8,7 +8,14 @@ export class LossPlot {
   private readonly val: Array<number | null> = [];
   private plot: uPlot | null = null;
 
-  constructor(private readonly el: HTMLElement) {}
+  constructor(private readonly el: HTMLElement) {
+    // The plot follows its box (a phone turned, a narrow window): never wider than the page.
+    new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: 220 })).observe(el);
+  }
+
+  private width(): number {
+    return Math.max(200, this.el.clientWidth || 600);
+  }
 
   reset(): void {
     this.steps.length = this.train.length = this.val.length = 0;
@@ -40,7 +47,7 @@ export class LossPlot {
     if (!this.plot) {
       this.plot = new uPlot(
         {
-          width: Math.max(280, this.el.clientWidth || 600),
+          width: this.width(),
           height: 220,
           scales: { x: { time: false } },
           axes: [{ label: 'step' }, { label: 'loss' }],

@@ -14,6 +14,7 @@ import { mountModelPanel } from './model-panel';
 import { mountTrainPanel } from './train-panel';
 import { mountGeneratePanel } from './generate-panel';
 import { mountLibraryPanel } from './library-panel';
+import { ensureIsolation } from './isolation';
 
 const params = new URLSearchParams(location.search);
 let forced = params.get('backend') as BackendName | null;
@@ -28,6 +29,8 @@ const errorBox = $('engine-error');
 
 let client: EngineClient;
 const app = new App(() => client.engine);
+// Before anything else: a first visit on a host without headers reloads once to be isolated.
+const isolation = ensureIsolation(() => !app.state.touched);
 
 /** Whether IndexedDB works here (private windows may have none, or refuse to open it). */
 async function storageAvailable(): Promise<boolean> {
@@ -47,6 +50,7 @@ async function storageAvailable(): Promise<boolean> {
 }
 
 async function boot(): Promise<void> {
+  app.state.backend = null;
   status.dataset.state = 'starting';
   $('backend-name').textContent = 'Starting the engine…';
   $('backend-reason').textContent = '';
@@ -60,7 +64,7 @@ async function boot(): Promise<void> {
       report.name === 'wasm'
         ? report.crossOriginIsolated
           ? ` wasm uses ${report.threads} thread${report.threads === 1 ? '' : 's'}.`
-          : ' wasm runs single-threaded: this host does not send the cross-origin isolation headers (see the README).'
+          : ` wasm runs single-threaded (1 thread): this page is not cross-origin isolated, as this host sends no isolation headers.${isolation.note()}`
         : '';
     $('backend-reason').textContent = report.reason + threads;
     errorBox.hidden = true;
@@ -79,8 +83,9 @@ function onFault(fault: EngineFault): void {
   if (fault.kind !== 'device-lost') return;
   avoid.push('webgpu');
   if (forced === 'webgpu') forced = null;
-  app.state.training = app.state.generating = false;
+  app.state.training = app.state.generating = app.state.paused = false;
   app.state.model = null;
+  app.state.backend = null;
   client.restart();
   void boot().then(() =>
     say(errorBox, `${fault.message} The engine restarted on ${app.state.backend?.name ?? 'another backend'}. Load the model again; training can resume from its last checkpoint.`, 'warn'),
@@ -92,17 +97,15 @@ client = createEngineClient((err) => {
   $('backend-name').textContent = 'The engine stopped.';
   say(errorBox, `${err.message}. Your archives and stored models are safe; start the engine again to continue (training resumes from its last checkpoint).`, 'error');
   restartBtn.hidden = false;
-  app.state.training = app.state.generating = false;
+  app.state.training = app.state.generating = app.state.paused = false;
   app.state.model = null;
+  app.state.backend = null;
   app.emit('busy');
 });
 
 restartBtn.addEventListener('click', () => {
   client.restart();
-  // Ask the browser not to evict stored models (only the page may ask; workers cannot).
-void navigator.storage?.persist?.().catch(() => false);
-
-void boot();
+  void boot();
 });
 
 mountArchivePanel(app);
@@ -111,7 +114,6 @@ mountTrainPanel(app);
 mountGeneratePanel(app);
 mountLibraryPanel(app, models);
 
-// A hook for the fault-tolerance tests: kill the worker the way a crash would.
 // Fault-injection hooks for the tests: kill the worker as a crash would, lose the GPU as a driver reset would.
 (window as unknown as { tweetgpt: object }).tweetgpt = {
   killEngine: (why = 'terminated') => client.kill(why),

@@ -2,7 +2,7 @@
 import * as Comlink from 'comlink';
 import type { FileProgress, ModelSource } from '../engine/api';
 import type { App } from './app';
-import { $, errorText, h, onDrop, say } from './dom';
+import { $, errorText, h, onDrop, opensFileChooser, say } from './dom';
 import { bytes, duration, int } from './format';
 import { PRESET_MODELS } from '../config';
 
@@ -48,7 +48,7 @@ export function mountModelPanel(app: App): ModelPanel {
   const onProgress = (p: FileProgress) => {
     let row = bars.get(p.file);
     if (!row) {
-      row = h('div', { class: 'file', 'data-file': p.file }, h('span', {}, p.file), h('progress', { max: '1', value: '0' }), h('span', { class: 'muted' }));
+      row = h('div', { class: 'file', 'data-file': p.file }, h('span', { class: 'name' }, p.file), h('progress', { max: '1', value: '0', 'aria-label': `${p.file} downloaded` }), h('span', { class: 'muted' }));
       bars.set(p.file, row);
       progressList.append(row);
     }
@@ -61,8 +61,12 @@ export function mountModelPanel(app: App): ModelPanel {
   };
 
   const load = async (source: ModelSource, label: string) => {
+    if (app.state.training) return say(message, `Training is running: pause and cancel it (or let it finish) before loading ${label}.`, 'error');
     bars.clear();
     progressList.replaceChildren();
+    // Files dropped while the engine starts are kept and loaded once it runs.
+    if (!app.ready) say(message, `Received ${label}: it will be read as soon as the engine has started…`);
+    await app.whenReady();
     say(message, `Loading ${label}…`);
     app.emit('busy');
     try {
@@ -93,10 +97,21 @@ export function mountModelPanel(app: App): ModelPanel {
     filesInput.value = '';
     if (files.length) void load({ kind: 'files', files }, 'the dropped model');
   });
+  opensFileChooser($('model-drop'), filesInput);
   onDrop($('model-drop'), (items) => {
     const files = items.map((it) => ({ name: it.path.split('/').pop() ?? it.file.name, file: it.file }));
     if (files.length) void load({ kind: 'files', files }, 'the dropped model');
   });
+  // Training and resuming change the model in use: the line below the picker follows.
+  app.on('model', () => renderInfo(app));
+  const loadBtn = $<HTMLButtonElement>('load-model');
+  const reason = $('load-reason');
+  const sync = () => {
+    loadBtn.disabled = app.state.training;
+    reason.hidden = !app.state.training;
+    reason.textContent = app.state.training ? 'Loading another model waits until training ends (cancel it to stop now).' : '';
+  };
+  app.on('busy', sync);
   app.on('engine', () => {
     void showSize();
     void app.engine.currentModel().then((m) => {

@@ -32,6 +32,10 @@ export function mountTrainPanel(app: App): void {
   const plot = new LossPlot($('loss-plot'));
   let settings: TrainSettings | null = null;
   let paused = false;
+  /** The figures shown: a pause or a checkpoint changes the phase, never the numbers. */
+  let last: TrainProgress | null = null;
+  let lastPhase: TrainProgress['phase'] | null = null;
+  let modelSynced = false;
 
   const settingsEl = $('train-settings');
   const modeSelect = h('select', { id: 'set-mode' }, h('option', { value: 'auto' }, 'auto'), h('option', { value: 'full' }, 'full fine-tuning'), h('option', { value: 'lora' }, 'LoRA'));
@@ -66,7 +70,19 @@ export function mountTrainPanel(app: App): void {
   };
 
   const stats = $('train-stats');
-  const show = (p: TrainProgress) => {
+  const show = (incoming: TrainProgress) => {
+    const quiet = incoming.phase === 'paused' || incoming.phase === 'checkpoint';
+    const p: TrainProgress =
+      quiet && last ? { ...last, phase: incoming.phase, message: incoming.message, step: Math.max(incoming.step, last.step) } : { ...incoming, valLoss: incoming.valLoss ?? last?.valLoss ?? null, valPerplexity: incoming.valPerplexity ?? last?.valPerplexity ?? null };
+    last = p;
+    // A resumed run loads its model in the engine: the page learns which one is in use.
+    if (!modelSynced) {
+      modelSynced = true;
+      void app.engine.currentModel().then((m) => {
+        if (m) app.state.model = m;
+        app.emit('model');
+      });
+    }
     // Before the first step the bar shows how far the tweets are tokenized.
     bar.value = p.phase === 'preparing' && p.prepared ? p.prepared.done / Math.max(1, p.prepared.total) : p.totalSteps ? p.step / p.totalSteps : 0;
     stats.replaceChildren(
@@ -83,34 +99,46 @@ export function mountTrainPanel(app: App): void {
       ] as const).map(([k, v]) => h('div', { 'data-stat': k }, h('span', {}, k), v)),
     );
     $('train-mode').textContent = `${p.mode === 'lora' ? 'LoRA' : 'Full fine-tuning'}: ${p.modeReason}`;
-    if (p.phase === 'training' || p.phase === 'done') plot.add(p.step, p.trainLoss, p.valLoss);
-    else if (p.phase === 'evaluating' && p.valLoss !== null) plot.add(p.step, null, p.valLoss);
+    // Each validation goes into the plot when it is measured (incoming: this event's own figures).
+    if (incoming.phase === 'training' || incoming.phase === 'done') plot.add(incoming.step, incoming.trainLoss, incoming.valLoss);
+    else if (incoming.phase === 'evaluating' && incoming.valLoss !== null) plot.add(incoming.step, null, incoming.valLoss);
     if (p.message) say(message, p.message, p.phase === 'done' ? 'ok' : 'info');
+    // The "measuring before training" note ends when training starts.
+    else if (p.phase === 'training' && lastPhase !== 'training' && !paused) say(message, `Training: step ${p.step} of ${p.totalSteps}.`);
+    lastPhase = p.phase;
   };
 
   const run = async (start: () => Promise<TrainResult>) => {
     app.state.training = true;
-    paused = false;
+    app.state.paused = paused = false;
+    last = lastPhase = null;
+    modelSynced = false;
     pauseBtn.textContent = 'Pause';
     plot.reset();
     sync();
+    app.emit('busy');
     try {
       const res = await start();
+      // One truth for the time: the engine's figure, shown here, in "Elapsed" and on the model card.
+      const took = res.seconds !== undefined ? ` in ${duration(res.seconds * 1000)}` : '';
+      const shown = last as TrainProgress | null; // set by show() meanwhile
+      if (res.seconds !== undefined && shown) show({ ...shown, phase: res.cancelled ? 'cancelled' : 'done', elapsedMs: res.seconds * 1000, etaMs: 0, message: '' });
       say(
         message,
         res.cancelled && res.steps === 0 && Number.isNaN(res.valLossBefore)
           ? 'Cancelled before training started.'
           : res.cancelled
           ? `Cancelled after ${res.steps} steps. The last checkpoint is kept: you can resume it.`
-          : `Done: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after. Saved as “${res.name}”.`,
+          : `Done${took}: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after. Saved as “${res.name}”.`,
         res.cancelled ? 'warn' : 'ok',
       );
       if (!res.cancelled) app.state.model = await app.engine.currentModel();
     } catch (err) {
       say(message, `Training stopped: ${errorText(err)}`, 'error');
     }
-    app.state.training = false;
+    app.state.training = app.state.paused = false;
     sync();
+    app.emit('busy');
     app.emit('model');
     app.emit('library');
     await checkResume();
@@ -122,7 +150,9 @@ export function mountTrainPanel(app: App): void {
   });
   pauseBtn.addEventListener('click', async () => {
     paused = !paused;
+    app.state.paused = paused;
     pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    app.emit('busy');
     // The engine reports the pause and its checkpoint itself, through the progress messages.
     await (paused ? app.engine.pause() : app.engine.unpause());
     if (!paused) say(message, 'Resumed.');
@@ -147,7 +177,10 @@ export function mountTrainPanel(app: App): void {
   const sync = () => {
     const ready = Boolean(app.state.model) && app.state.data?.level !== undefined && app.state.data.level !== 'refuse' && app.state.data.level !== 'empty';
     trainBtn.disabled = !ready || app.state.training || app.state.generating;
-    trainBtn.title = !app.state.model ? 'Load a model first' : !ready ? 'Add an archive with enough tweets first' : '';
+    const why = app.state.training ? '' : !app.state.model ? 'Load a model first (step 2).' : !ready ? 'Add an archive with enough tweets first (step 1).' : app.state.generating ? 'Writing tweets: wait for it or stop it.' : '';
+    const reason = $('train-reason');
+    reason.textContent = why;
+    reason.hidden = why === '';
     pauseBtn.hidden = cancelBtn.hidden = !app.state.training;
   };
   app.on('model', sync);

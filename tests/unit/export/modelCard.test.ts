@@ -25,6 +25,7 @@ const input: ModelCardInput = {
     backend: 'webgpu',
   },
   date: new Date('2026-03-14T15:09:26Z'),
+  languages: ['en'],
 };
 
 describe('writeModelCard', () => {

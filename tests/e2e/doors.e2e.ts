@@ -1,0 +1,153 @@
+/**
+ * The doors a newcomer uses (issue 11): the README's `bash scripts/serve.sh`, `npm run dev`, and a
+ * static host that sends no headers at all, where the service worker makes the page
+ * cross-origin isolated after one reload.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineReady, launch, watchConsole, type Browser } from './browser';
+import { repoRoot } from '../helpers/fixtures';
+import { startPlainServer } from '../helpers/plain-server';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch({ webgpu: false });
+});
+afterAll(async () => {
+  await browser?.dispose();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a command in its own process group (npm → sh → node), collecting its output. */
+function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
+  let out = '';
+  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    output: () => out,
+    // The whole group: killing npx or npm alone would leave the node server running.
+    stop: async () => {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    },
+  };
+}
+
+/** Waits until `url` answers (or the process exits, which fails with its output). */
+async function waitForServer(url: string, proc: ReturnType<typeof start>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc.child.exitCode !== null) throw new Error(`exited with ${proc.child.exitCode}:\n${proc.output().slice(-3000)}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s:\n${proc.output().slice(-3000)}`);
+}
+
+describe("the README's commands", () => {
+  it('bash scripts/serve.sh serves a cross-origin-isolated page whose engine starts', async () => {
+    // serve.sh runs setup.sh, which runs `npm ci` when node_modules is stale. Here it must be a
+    // no-op (CI installed moments ago): never let a test reinstall (or wipe a shared) node_modules.
+    const check = spawnSync('bash', ['scripts/setup.sh', '--check'], { cwd: repoRoot, encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`Not starting serve.sh: ${check.stdout.trim()}. Run bash scripts/setup.sh first.`);
+    const port = await freePort();
+    const proc = start('bash', ['scripts/serve.sh'], { PORT: String(port) });
+    try {
+      const url = `http://127.0.0.1:${port}/`;
+      await waitForServer(url, proc, 280_000);
+      expect(proc.output()).not.toMatch(/npm ci|added \d+ packages/); // node_modules is fresh: setup is a no-op
+      const page = await browser.context.newPage();
+      const log = watchConsole(page);
+      await page.goto(url);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(await engineReady(page), log.join('\n')).toMatch(/wasm|webgl|cpu/);
+      expect(await page.locator('#backend-reason').textContent()).toMatch(/wasm uses \d+ threads?|Running|probe|GFLOP|wasm/);
+      expect(log.filter((l) => l.includes('pageerror'))).toEqual([]);
+      await page.close();
+    } finally {
+      await proc.stop();
+    }
+  }, 420_000);
+
+  it('npm run dev serves the page', async () => {
+    const port = await freePort();
+    const proc = start('npm', ['run', 'dev', '--', '--port', String(port), '--strictPort'], {});
+    try {
+      const url = `http://127.0.0.1:${port}/`;
+      await waitForServer(url, proc, 120_000);
+      const page = await browser.context.newPage();
+      const log = watchConsole(page);
+      await page.goto(url);
+      // main.ts ran: it names the model host in the privacy note.
+      await expect.poll(() => page.locator('#hosts').textContent(), { timeout: 120_000 }).toMatch(/huggingface\.co/);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(log.filter((l) => l.includes('pageerror')), log.join('\n')).toEqual([]);
+      await page.close();
+    } finally {
+      await proc.stop();
+    }
+  }, 300_000);
+});
+
+describe('a static host that sends no headers (GitHub Pages)', () => {
+  it('becomes cross-origin isolated after one reload by the service worker, and says how many wasm threads run', async () => {
+    const server = await startPlainServer();
+    const page = await browser.context.newPage();
+    const log = watchConsole(page);
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+    try {
+      await page.goto(`${server.url}?backend=wasm`);
+      // The first load is not isolated; the worker takes over and the page reloads itself once.
+      await expect.poll(() => page.evaluate(() => crossOriginIsolated).catch(() => false), { timeout: 90_000, interval: 500 }).toBe(true);
+      expect(await engineReady(page), log.join('\n')).toBe('wasm');
+      const threads = Number(/wasm uses (\d+) threads?/.exec((await page.locator('#backend-reason').textContent()) ?? '')?.[1]);
+      expect(threads).toBeGreaterThanOrEqual(1);
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      // The CSP still holds (the meta tag); the page loaded twice: the visit and its one reload.
+      expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toContain("default-src 'self'");
+      expect(navigations).toBe(2);
+      // No loop: a later visit is isolated at once, with no reload, served by the worker.
+      const loads = server.pageLoads;
+      await page.goto(`${server.url}?backend=wasm`);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await engineReady(page);
+      expect(navigations).toBe(3);
+      expect(server.pageLoads).toBe(loads);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+});
