@@ -5,7 +5,7 @@ import type { ArchiveSummary } from '../../../src/engine/api';
 
 function stored(username: string, tweets: string[]): { summary: ArchiveSummary; tweets: string[] } {
   return {
-    summary: { id: username, fileName: `${username}.zip`, username, displayName: username, stats: { downloaded: tweets.length, retweets: 0, short: 0, kept: tweets.length, direct: 0 }, firstDate: null, lastDate: null, samples: [], filesRead: [] },
+    summary: { id: username, fileName: `${username}.zip`, username, displayName: username, network: 'x', accountId: '', stats: { downloaded: tweets.length, retweets: 0, short: 0, kept: tweets.length, direct: 0 }, firstDate: null, lastDate: null, samples: [], filesRead: [] },
     tweets,
   };
 }
