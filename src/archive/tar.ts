@@ -87,9 +87,12 @@ async function readBody(entry: ParsedTarEntry): Promise<Uint8Array> {
 
 /** Streams a .tar.gz, buffering only the entries `want` names. */
 export async function readTarGz(input: Blob | Uint8Array, options: TarReadOptions): Promise<TarReadResult> {
+  // Stopping early must stop the pipes too: the tar decoder's readable and writable are separate
+  // streams, so cancelling what it yields would leave the file being read and decompressed.
+  const stop = new AbortController();
   const entries = streamOf(input)
-    .pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
-    .pipeThrough(createTarDecoder({ strict: true }));
+    .pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>, { signal: stop.signal })
+    .pipeThrough(createTarDecoder({ strict: true }), { signal: stop.signal });
   const reader = entries.getReader();
   const paths: string[] = [];
   const bodies = new Map<string, Uint8Array>();
@@ -109,13 +112,14 @@ export async function readTarGz(input: Blob | Uint8Array, options: TarReadOption
       bodies.set(name, body);
       bytesKept += body.length;
       if (options.enough?.(bodies)) {
-        // Not awaited: cancelling travels up the pipe to the file, and a pipe stopped at a pending
-        // write can take its time settling; nothing here needs it to.
+        stop.abort();
+        // Not awaited: a pipe stopped at a pending write can take its time settling; nothing here needs it to.
         reader.cancel().catch(() => {});
         break;
       }
     }
   } catch (error) {
+    stop.abort();
     reader.cancel(error).catch(() => {});
     throw damaged(error);
   }

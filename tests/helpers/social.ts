@@ -5,8 +5,8 @@
  * header names the signed commit, a Merkle Search Tree built by @atcute/mst, DAG-CBOR records.
  * `mastodonNote` / `mastodonBoost` / `mastodonPoll`, `mastodonOutbox` and `mastodonActor` write
  * the JSON of a Mastodon account archive; `buildMastodonZip` / `buildMastodonTarGz` pack it.
- * `LazyTarGzBlob` is a .tar.gz with gigabytes of (zero) media made on demand, which counts the
- * bytes read from it.
+ * `LazyTarGzBlob` is a .tar.gz with gigabytes of (zero-filled) media made on demand, which
+ * counts the bytes read from it.
  */
 import { deflateRawSync, constants as zlibConstants, crc32 as zlibCrc32 } from 'node:zlib';
 import * as CAR from '@atcute/car';
@@ -262,9 +262,9 @@ const ZERO_CHUNK = 1 << 20;
 
 /**
  * A .tar.gz whose zero-filled entries cost no memory: the deflate stream is spliced from pieces
- * each ended by a full flush (no back-reference crosses one), so 1 MiB of zeros compresses once
- * and repeats. The gzip trailer's CRC runs over every byte. `bytesRead` counts what stream()
- * delivered.
+ * that each end on a byte boundary with no back-reference across them (a full flush), so 1 MiB
+ * of zeros is compressed once and repeated. The gzip trailer's CRC runs over every byte.
+ * `bytesRead` counts the bytes stream() and slice() delivered.
  */
 export class LazyTarGzBlob extends Blob {
   bytesRead = 0;
@@ -294,7 +294,7 @@ export class LazyTarGzBlob extends Blob {
         pending.push(tarHeader(entry.name, data.length), padded(data));
         continue;
       }
-      if (entry.zeros % ZERO_CHUNK !== 0) throw new Error('LazyTarGzBlob: zero entries are whole MiBs');
+      if (entry.zeros % ZERO_CHUNK !== 0) throw new Error('LazyTarGzBlob: zero-filled entries are whole MiBs');
       pending.push(tarHeader(entry.name, entry.zeros));
       flushPending();
       const repeat = entry.zeros / ZERO_CHUNK;
@@ -302,8 +302,7 @@ export class LazyTarGzBlob extends Blob {
       for (let i = 0; i < repeat; i++) crc = zlibCrc32(zeroChunk, crc);
       size += entry.zeros;
     }
-    const end = new Uint8Array(1024);
-    pending.push(end);
+    pending.push(new Uint8Array(1024));
     const data = concat(pending);
     this.pieces.push({ bytes: deflateRawSync(data, { level: 6 }), repeat: 1 });
     crc = zlibCrc32(data, crc);
