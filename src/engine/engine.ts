@@ -316,7 +316,7 @@ export class EngineImpl implements Engine {
     const files = { ...sideFiles(model.files), 'model.safetensors': safetensors };
     const notes: FinetuneNotes = {
       botName: meta.botName,
-      people: this.archives.summaries().map((a) => ({ username: a.username, displayName: a.displayName, ...a.stats })),
+      people: this.archives.summaries().map((a) => ({ username: a.username, displayName: a.displayName, network: a.network, accountId: a.accountId, ...a.stats })),
       settings: meta.settings,
       mode: meta.mode,
       result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
