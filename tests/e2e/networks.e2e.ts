@@ -98,3 +98,16 @@ it('reads X, Bluesky and Mastodon exports into one table, asks for the handle, t
   for (const text of written) expect(text.startsWith('Today I')).toBe(true);
   expect(log.filter((l) => l.includes('pageerror'))).toEqual([]);
 });
+
+it('says what is wrong with a CAR that is not a Bluesky export and a damaged .tar.gz, keeping the table', async () => {
+  const notBluesky = Buffer.from(await buildBlueskyCar({ posts: [{ text: 'x', createdAt: '2024-01-01T00:00:00Z' }], fakeCommit: { name: 'an IPFS folder' } }));
+  const damaged = await mastodonArchive();
+  for (let i = 30; i < 80; i++) damaged[i] ^= 0x5a;
+  await page.setInputFiles('#archive-input', [
+    { name: 'photos.car', mimeType: 'application/vnd.ipld.car', buffer: notBluesky },
+    { name: 'archive-broken.tar.gz', mimeType: 'application/gzip', buffer: damaged },
+  ]);
+  await expect.poll(() => page.locator('#archive-message').textContent()).toMatch(/not a Bluesky repository export[\s\S]*\.tar\.gz file cannot be read/);
+  expect(await page.locator('#archive-message').getAttribute('class')).toContain('error');
+  expect(await page.locator('#archive-table thead th').count()).toBe(4);
+});
