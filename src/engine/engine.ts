@@ -500,7 +500,9 @@ function libraryEntry(r: ModelRecord): LibraryEntry {
     baseRepo: r.baseRepo,
     sizeBytes: r.sizeBytes,
     createdAt: new Date(r.createdAt).toISOString(),
-    archiveSummary: notes?.people?.length ? notes.people.map((p) => `@${p.username}: ${p.kept} tweets kept of ${p.downloaded}`).join('; ') : null,
+    archiveSummary: notes?.people?.length
+      ? notes.people.map((p) => `${p.username ? `@${p.username}` : p.displayName || p.accountId}: ${p.kept} ${(p.network ?? 'x') === 'x' ? 'tweets' : 'posts'} kept of ${p.downloaded}`).join('; ')
+      : null,
     finalValLoss: r.finalValLoss ?? null,
   };
 }

@@ -38,7 +38,13 @@ export function profileUrl(network: Network, username: string, accountId = ''): 
 
 /** How a person is named in the card: @user, @user@server (Mastodon), or the DID of an unnamed Bluesky export. */
 function handleOf(network: Network, username: string, accountId = ''): string {
-  if (network === 'mastodon' && username && /^https?:\/\//.test(accountId)) return `@${username}@${new URL(accountId).host}`;
+  if (network === 'mastodon' && username && /^https?:\/\//.test(accountId)) {
+    try {
+      return `@${username}@${new URL(accountId).host}`;
+    } catch {
+      return `@${username}`;
+    }
+  }
   if (network === 'bluesky' && !username) return accountId || '(Bluesky)';
   return `@${username}`;
 }
