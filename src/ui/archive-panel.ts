@@ -114,7 +114,7 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
     cell.append(
       a.displayName || a.fileName,
       h('br'),
-      h('span', { class: 'muted' }, a.username ? `@${a.username}` : '(no name)'),
+      h('span', { class: 'muted' }, a.username ? `@${a.username}` : a.network === 'bluesky' ? '(no handle yet)' : '(no name)'),
       h('br'),
       h('span', { class: 'muted', 'data-network': a.network }, NETWORK[a.network].name),
     );
