@@ -1,13 +1,13 @@
 /**
- * Every way an input can fail to be a readable Twitter/X archive. The UI switches on `code`;
- * `message` is a sentence a person can act on.
+ * Every way an input can fail to be a readable archive (X, Bluesky, Mastodon). The UI switches on
+ * `code`; `message` is a sentence a person can act on.
  */
 export type ArchiveErrorCode =
-  | 'not-archive' // neither a zip nor a tweets.js
-  | 'no-tweets-file' // a zip or folder without data/tweets.js (or its parts, or tweet.js)
-  | 'corrupt' // a truncated or damaged zip, or a damaged entry inside it
-  | 'bad-json' // a tweets.js / note-tweet.js whose contents do not parse
-  | 'no-tweets' // a tweets file that holds no tweet at all
+  | 'not-archive' // neither a zip, a .tar.gz, a Bluesky .car nor a tweets.js; or a CAR that is not a Bluesky repository
+  | 'no-tweets-file' // a zip or folder without data/tweets.js (or its parts, or tweet.js); a Mastodon archive without outbox.json
+  | 'corrupt' // a truncated or damaged zip, .tar.gz or .car, or a damaged entry inside it
+  | 'bad-json' // a tweets.js / note-tweet.js / outbox.json whose contents do not parse
+  | 'no-tweets' // an archive that holds no tweet or post at all
   | 'encrypted' // a password-protected zip
   | 'unsupported' // a valid zip this reader cannot open (split zip, unknown compression)
   | 'too-large'; // a single tweets file larger than a JavaScript string can hold

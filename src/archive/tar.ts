@@ -55,6 +55,16 @@ function streamOf(input: Blob | Uint8Array): ReadableStream<Uint8Array> {
   return input.stream() as ReadableStream<Uint8Array>;
 }
 
+/**
+ * Lets an unwanted body pass: its chunks are dropped as they come. (Not `body.cancel()`: in
+ * modern-tar 0.8.6, cancelling a body whose last chunk is queued but unread detaches the *next*
+ * entry's body, which then never receives its data.)
+ */
+async function skipBody(entry: ParsedTarEntry): Promise<void> {
+  const reader = entry.body.getReader();
+  for (;;) if ((await reader.read()).done) return;
+}
+
 async function readBody(entry: ParsedTarEntry): Promise<Uint8Array> {
   const reader = entry.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -77,9 +87,12 @@ async function readBody(entry: ParsedTarEntry): Promise<Uint8Array> {
 
 /** Streams a .tar.gz, buffering only the entries `want` names. */
 export async function readTarGz(input: Blob | Uint8Array, options: TarReadOptions): Promise<TarReadResult> {
+  // Stopping early must stop the pipes too: the tar decoder's readable and writable are separate
+  // streams, so cancelling what it yields would leave the file being read and decompressed.
+  const stop = new AbortController();
   const entries = streamOf(input)
-    .pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
-    .pipeThrough(createTarDecoder({ strict: true }));
+    .pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>, { signal: stop.signal })
+    .pipeThrough(createTarDecoder({ strict: true }), { signal: stop.signal });
   const reader = entries.getReader();
   const paths: string[] = [];
   const bodies = new Map<string, Uint8Array>();
@@ -92,19 +105,22 @@ export async function readTarGz(input: Blob | Uint8Array, options: TarReadOption
       const isFile = type === undefined || type === 'file';
       if (isFile) paths.push(name);
       if (!isFile || bodies.has(name) || !options.want(name, size)) {
-        await entry.body.cancel();
+        await skipBody(entry);
         continue;
       }
       const body = await readBody(entry);
       bodies.set(name, body);
       bytesKept += body.length;
       if (options.enough?.(bodies)) {
-        await reader.cancel();
+        stop.abort();
+        // Not awaited: a pipe stopped at a pending write can take its time settling; nothing here needs it to.
+        reader.cancel().catch(() => {});
         break;
       }
     }
   } catch (error) {
-    await reader.cancel().catch(() => {});
+    stop.abort();
+    reader.cancel(error).catch(() => {});
     throw damaged(error);
   }
   return { paths, bodies, bytesKept };

@@ -351,7 +351,7 @@ export class EngineImpl implements Engine {
     const files = { ...sideFiles(model.files), 'model.safetensors': safetensors };
     const notes: FinetuneNotes = {
       botName: meta.botName,
-      people: this.archives.summaries().map((a) => ({ username: a.username, displayName: a.displayName, ...a.stats })),
+      people: this.archives.summaries().map((a) => ({ username: a.username, displayName: a.displayName, network: a.network, accountId: a.accountId, ...a.stats })),
       settings: meta.settings,
       mode: meta.mode,
       result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
@@ -537,7 +537,9 @@ function libraryEntry(r: ModelRecord): LibraryEntry {
     baseRepo: r.baseRepo,
     sizeBytes: r.sizeBytes,
     createdAt: new Date(r.createdAt).toISOString(),
-    archiveSummary: notes?.people?.length ? notes.people.map((p) => `@${p.username}: ${p.kept} tweets kept of ${p.downloaded}`).join('; ') : null,
+    archiveSummary: notes?.people?.length
+      ? notes.people.map((p) => `${p.username ? `@${p.username}` : p.displayName || p.accountId}: ${p.kept} ${(p.network ?? 'x') === 'x' ? 'tweets' : 'posts'} kept of ${p.downloaded}`).join('; ')
+      : null,
     finalValLoss: r.finalValLoss ?? null,
   };
 }

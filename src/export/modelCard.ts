@@ -7,12 +7,50 @@
 export interface PersonStats {
   username: string;
   displayName: string;
-  /** tweets in the archive */
+  /** tweets (posts) in the archive */
   downloaded: number;
+  /** retweets (X), reposts (Bluesky), boosts (Mastodon) */
   retweets: number;
   /** tweets dropped as too short */
   short: number;
   kept: number;
+  /** where the archive came from; 'x' when absent (models made before Bluesky and Mastodon) */
+  network?: 'x' | 'bluesky' | 'mastodon';
+  /** X account id, Bluesky DID, Mastodon actor id (a URL) */
+  accountId?: string;
+  /** Mastodon direct messages skipped */
+  direct?: number;
+}
+
+type Network = NonNullable<PersonStats['network']>;
+
+const NETWORK_NAME: Record<Network, string> = { x: 'X', bluesky: 'Bluesky', mastodon: 'Mastodon' };
+const EXPORT_NAME: Record<Network, string> = { x: 'Twitter/X archive', bluesky: 'Bluesky repository export', mastodon: 'Mastodon archive' };
+const POSTS_WORD: Record<Network, string> = { x: 'Tweets', bluesky: 'Posts', mastodon: 'Posts' };
+const SHARED_WORD: Record<Network, string> = { x: 'Retweets', bluesky: 'Reposts', mastodon: 'Boosts' };
+
+/** Where a person's profile lives: twitter.com/<user>, bsky.app/profile/<handle or DID>, the Mastodon actor. */
+export function profileUrl(network: Network, username: string, accountId = ''): string {
+  if (network === 'bluesky') return `https://bsky.app/profile/${encodeURIComponent(username || accountId)}`;
+  if (network === 'mastodon') return /^https?:\/\//.test(accountId) ? accountId : '';
+  return `https://twitter.com/${encodeURIComponent(username)}`;
+}
+
+/** How a person is named in the card: @user, @user@server (Mastodon), or the DID of an unnamed Bluesky export. */
+function handleOf(network: Network, username: string, accountId = ''): string {
+  if (network === 'mastodon' && username && /^https?:\/\//.test(accountId)) {
+    try {
+      return `@${username}@${new URL(accountId).host}`;
+    } catch {
+      return `@${username}`;
+    }
+  }
+  if (network === 'bluesky' && !username) return accountId || '(Bluesky)';
+  return `@${username}`;
+}
+
+function unique(words: string[]): string[] {
+  return [...new Set(words)];
 }
 
 export interface TrainingFacts {
@@ -113,16 +151,32 @@ export function writeModelCard(input: ModelCardInput): string {
   const handles = input.usernames.map(cleanHandle);
   const modelId = input.modelId ? slugify(input.modelId) : slugify(input.botName);
   const base = input.baseModel;
-  const mdHandles = joinWords(handles.map((h) => `[@${escapeMarkdown(h)}](https://x.com/${encodeURIComponent(h)})`));
-  const possessive = handles.length === 1 ? `@${escapeMarkdown(handles[0])}'s tweets` : `the tweets of ${joinWords(handles.map((h) => `@${escapeMarkdown(h)}`))}`;
+  const networks = handles.map((_, i) => input.stats[i]?.network ?? 'x');
+  const ids = handles.map((_, i) => input.stats[i]?.accountId ?? '');
+  const onlyX = networks.every((n) => n === 'x');
+  const names = handles.map((h, i) => handleOf(networks[i], h, ids[i]));
+  const mdNames = names.map((name) => escapeMarkdown(name));
+  const link = (i: number) => {
+    const url = profileUrl(networks[i], handles[i], ids[i]);
+    return url ? `[${mdNames[i]}](${url})` : mdNames[i];
+  };
+  const posts = onlyX ? 'tweets' : 'posts';
+  const possessive = handles.length === 1 ? `${mdNames[0]}'s ${posts}` : `the ${posts} of ${joinWords(mdNames)}`;
+  const readFrom = onlyX
+    ? `The Twitter/X archive of ${joinWords(handles.map((_, i) => link(i)))} was read in the browser; retweets and very short tweets were set aside`
+    : `${joinWords(handles.map((_, i) => `the ${EXPORT_NAME[networks[i]]} of ${link(i)}`)).replace(/^t/, 'T')} ${handles.length === 1 ? 'was' : 'were'} read in the browser (${joinWords(unique(networks.map((n) => NETWORK_NAME[n])))}); retweets, reposts, boosts, direct messages and very short posts were set aside`;
 
+  const postsWord = unique(networks.map((n) => POSTS_WORD[n])).join(' / ');
+  const row = (label: string, cell: (p: PersonStats) => string) => `| ${label} | ${input.stats.map(cell).join(' | ')} |`;
   const dataTable = [
-    `| Data | ${input.stats.map((p) => escapeMarkdown(p.displayName || `@${cleanHandle(p.username)}`)).join(' | ')} |`,
+    row('Data', (p) => escapeMarkdown(p.displayName || `@${cleanHandle(p.username)}`)),
     `| --- | ${input.stats.map(() => '---').join(' | ')} |`,
-    `| Tweets downloaded | ${input.stats.map((p) => String(p.downloaded)).join(' | ')} |`,
-    `| Retweets | ${input.stats.map((p) => String(p.retweets)).join(' | ')} |`,
-    `| Short tweets | ${input.stats.map((p) => String(p.short)).join(' | ')} |`,
-    `| Tweets kept | ${input.stats.map((p) => String(p.kept)).join(' | ')} |`,
+    ...(onlyX ? [] : [row('Network', (p) => NETWORK_NAME[p.network ?? 'x'])]),
+    row(`${postsWord} downloaded`, (p) => String(p.downloaded)),
+    row(unique(networks.map((n) => SHARED_WORD[n])).join(' / '), (p) => String(p.retweets)),
+    row(`Short ${postsWord.toLowerCase()}`, (p) => String(p.short)),
+    row(`${postsWord} kept`, (p) => String(p.kept)),
+    ...(input.stats.some((p) => (p.direct ?? 0) > 0) ? [row('Direct messages skipped', (p) => String(p.direct ?? 0))] : []),
   ].join('\n');
 
   const method =
@@ -149,7 +203,6 @@ export function writeModelCard(input: ModelCardInput): string {
   const languages = input.languages ?? [];
   const languageLine = languages.length === 0 ? '' : languages.length === 1 ? `language: ${languages[0]}\n` : `language:\n${languages.map((l) => `- ${l}`).join('\n')}\n`;
   // The bot's name is shown only when it says more than the handles above it.
-  const handleLine = handles.map((h) => `@${h}`).join(' & ');
   const botNameRepeats = handles.includes(cleanHandle(input.botName)) || input.botName === [...handles].sort().join('-');
   const botNameLine = botNameRepeats ? '' : `\n    <div style="text-align: center; font-size: 14px;">${escapeHtml(input.botName)}</div>`;
 
@@ -167,14 +220,14 @@ widget:
 <div class="inline-flex flex-col" style="line-height: 1.5;">
     <div style="text-align: center; margin-top: 3em; font-size: 16px; font-weight: 800">🤖 AI BOT 🤖</div>
     <div style="text-align: center; font-size: 16px; font-weight: 800">${escapeHtml(input.displayNames.join(' & '))}</div>
-    <div style="text-align: center; font-size: 14px;">${escapeHtml(handleLine)}</div>${botNameLine}
+    <div style="text-align: center; font-size: 14px;">${escapeHtml(names.join(' & '))}</div>${botNameLine}
 </div>
 
-I was made with tweetgpt, which follows [huggingtweets](${HUGGINGTWEETS}) but runs entirely in a web browser: the tweets never left the computer they were read on.
+I was made with tweetgpt, which follows [huggingtweets](${HUGGINGTWEETS}) but runs entirely in a web browser: the ${posts} never left the computer they were read on.
 
 ## How does it work?
 
-The Twitter/X archive of ${mdHandles} was read in the browser; retweets and very short tweets were set aside, and the kept tweets were split into training and validation sets. A pre-trained GPT-2 (\`${escapeMarkdown(base)}\`) was then fine-tuned on them with TensorFlow.js (${escapeMarkdown(t.backend)} backend), on the same machine.
+${readFrom}, and the kept ${posts} were split into training and validation sets. A pre-trained GPT-2 (\`${escapeMarkdown(base)}\`) was then fine-tuned on them with TensorFlow.js (${escapeMarkdown(t.backend)} backend), on the same machine.
 
 ## Training data
 
@@ -202,6 +255,6 @@ generator("My dream is", num_return_sequences=5)
 
 The model suffers from [the same limitations and bias as GPT-2](https://huggingface.co/gpt2#limitations-and-bias).
 
-In addition, the data present in the user's tweets further affects the text generated by the model. What it writes was not written by ${joinWords(handles.map((h) => `@${escapeMarkdown(h)}`))}: do not present it as their words.
+In addition, the data present in the user's ${posts} further affects the text generated by the model. What it writes was not written by ${joinWords(mdNames)}: do not present it as their words.
 `;
 }

@@ -1,11 +1,17 @@
 /** Step 1: drop archives, show the huggingtweets data table, samples, and the merged bot's name. */
-import type { ArchiveSummary, TrainingDataInfo } from '../engine/api';
+import type { ArchiveNetwork, ArchiveSummary, TrainingDataInfo } from '../engine/api';
 import type { App } from './app';
 import { $, errorText, h, onDrop, opensFileChooser, say, type DroppedFile } from './dom';
 import { date, int } from './format';
 
 /** The bundled sample archive's file name: a real archive takes the sample's place. */
 export const SAMPLE_FILE = 'sample-archive.zip';
+
+const NETWORK: Record<ArchiveNetwork, { name: string; posts: string; shared: string }> = {
+  x: { name: 'X', posts: 'Tweets', shared: 'Retweets' },
+  bluesky: { name: 'Bluesky', posts: 'Posts', shared: 'Reposts' },
+  mastodon: { name: 'Mastodon', posts: 'Posts', shared: 'Boosts' },
+};
 
 export function mountArchivePanel(app: App): void {
   const input = $<HTMLInputElement>('archive-input');
@@ -126,13 +132,24 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
   const head = h('tr', {}, h('th', {}, 'Data'));
   for (const a of archives) {
     const cell = h('th', {});
-    cell.append(a.displayName || a.fileName, h('br'), h('span', { class: 'muted' }, a.username ? `@${a.username}` : '(no name)'));
+    cell.append(
+      a.displayName || a.fileName,
+      h('br'),
+      h('span', { class: 'muted' }, a.username ? `@${a.username}` : a.network === 'bluesky' ? '(no handle yet)' : '(no name)'),
+      h('br'),
+      h('span', { class: 'muted', 'data-network': a.network }, NETWORK[a.network].name),
+    );
     if (!a.username) {
-      const btn = h('button', { type: 'button', class: 'secondary', 'data-archive': a.id }, 'name it');
+      // A Bluesky export does not hold the handle (only the DID), as a loose tweets.js holds no name: ask.
+      const bluesky = a.network === 'bluesky';
+      const btn = h('button', { type: 'button', class: 'secondary', 'data-archive': a.id }, bluesky ? 'type the handle' : 'name it');
       btn.addEventListener('click', async () => {
-        const name = prompt('Whose tweets are these? (a username, without @)')?.trim().replace(/^@/, '');
+        const question = bluesky
+          ? 'Which Bluesky handle is this? (e.g. alice.bsky.social; the export holds only the account\'s DID)'
+          : 'Whose tweets are these? (a username, without @)';
+        const name = prompt(question)?.trim().replace(/^@/, '');
         if (name) {
-          app.state.data = await app.engine.renameArchive(a.id, name, name);
+          app.state.data = await app.engine.renameArchive(a.id, name, bluesky ? a.displayName || name : name);
           app.state.archives = await app.engine.listArchives();
           render(app, app.state.archives, app.state.data);
           app.emit('data');
@@ -153,11 +170,15 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
   }
   table.append(h('thead', {}, head));
   const body = h('tbody');
+  // Each network's words (Tweets/Posts, Retweets/Reposts/Boosts), joined when the table mixes them.
+  const words = (pick: (n: (typeof NETWORK)[ArchiveNetwork]) => string) => [...new Set(archives.map((a) => pick(NETWORK[a.network])))].join(' / ');
+  const posts = words((n) => n.posts);
   const rows: Array<[string, (a: ArchiveSummary) => string]> = [
-    ['Tweets downloaded', (a) => int(a.stats.downloaded)],
-    ['Retweets', (a) => int(a.stats.retweets)],
-    ['Short tweets', (a) => int(a.stats.short)],
-    ['Tweets kept', (a) => int(a.stats.kept)],
+    [`${posts} downloaded`, (a) => int(a.stats.downloaded)],
+    [words((n) => n.shared), (a) => int(a.stats.retweets)],
+    [`Short ${posts.toLowerCase()}`, (a) => int(a.stats.short)],
+    [`${posts} kept`, (a) => int(a.stats.kept)],
+    ...(archives.some((a) => a.stats.direct > 0) ? [['Direct messages skipped', (a: ArchiveSummary) => int(a.stats.direct)] as [string, (a: ArchiveSummary) => string]] : []),
     ['Characters kept', (a) => (a.chars === undefined ? '—' : int(a.chars))],
     ['Dates', (a) => (a.firstDate ? `${date(a.firstDate)} → ${date(a.lastDate)}` : '—')],
   ];
@@ -172,6 +193,9 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
   if (data) say(level, data.message + (data.balance ? `\n${data.balance}` : ''), data.level === 'ok' ? 'ok' : data.level === 'warn' ? 'warn' : 'error');
   const samples = $('samples');
   samples.replaceChildren(h('h3', {}, 'A few of the tweets kept'));
-  for (const a of archives) for (const s of a.samples.slice(0, 3)) samples.append(h('blockquote', {}, `${a.username ? '@' + a.username + ': ' : ''}${s}`));
+  for (const a of archives) {
+    const who = a.username ? `@${a.username}: ` : a.displayName ? `${a.displayName}: ` : '';
+    for (const s of a.samples.slice(0, 3)) samples.append(h('blockquote', {}, `${who}${s}`));
+  }
   if (archives.every((a) => a.stats.kept === 0)) samples.append(h('p', { class: 'muted' }, 'Nothing to learn from: every tweet was a retweet or too short.'));
 }
