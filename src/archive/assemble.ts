@@ -3,6 +3,7 @@
  * tweets with their notes, order oldest first, clean, count. Independent of where the files came
  * from (zip, dropped folder, loose tweets.js).
  */
+import { MAX_AVATAR_BYTES, imageMimeType } from './avatar';
 import { resolveAccount, accountFromText, manifestFromText, type AccountInfo } from './account';
 import { cleanText, isRetweet, isShort } from './clean';
 import { ArchiveError } from './errors';
@@ -22,15 +23,6 @@ export interface ArchiveSource {
   readBytes?(path: string, maxBytes: number): Promise<Uint8Array | null>;
 }
 
-/** Larger profile pictures are left unread (X's are ~100 KB; 400×400). */
-export const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
-
-const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
-
-/** The MIME type of an image by its extension (null for anything else). */
-export function imageMimeType(fileName: string): string | null {
-  return IMAGE_TYPES[fileName.split('.').pop()?.toLowerCase() ?? ''] ?? null;
-}
 
 export const SAMPLE_COUNT = 5;
 

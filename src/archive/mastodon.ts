@@ -16,14 +16,10 @@ import { assemblePosts, parseIsoTime, type CleanedPost } from './posts';
 import { readTarGz } from './tar';
 import type { ArchiveAvatar, ParsedArchive } from './types';
 import { MAX_TEXT_BYTES } from './zip';
+import { MAX_AVATAR_BYTES, imageMimeType } from './avatar';
 
 const PUBLIC = new Set(['https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public']);
-/** A profile picture bigger than this is left out rather than held in memory. */
-export const MAX_AVATAR_BYTES = 16 * 1024 * 1024;
 const AVATAR_FILE = /^avatar\.[A-Za-z0-9]{1,5}$/;
-const IMAGE_TYPES: Record<string, string> = {
-  jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', bmp: 'image/bmp',
-};
 
 export const OUTBOX = 'outbox.json';
 export const ACTOR = 'actor.json';
@@ -234,7 +230,7 @@ export function pickAvatar(avatars: string[], actor: MastodonActor | null): { pa
   const path = named ?? avatars[0];
   if (path === undefined) return null;
   const extension = base(path).split('.').pop()?.toLowerCase() ?? '';
-  const mimeType = (named && actor?.icon?.mediaType) || IMAGE_TYPES[extension] || 'application/octet-stream';
+  const mimeType = (named && actor?.icon?.mediaType) || imageMimeType(path) || 'application/octet-stream';
   return { path, mimeType };
 }
 
