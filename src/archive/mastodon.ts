@@ -229,7 +229,6 @@ export function pickAvatar(avatars: string[], actor: MastodonActor | null): { pa
   const named = actor?.icon ? avatars.find((p) => base(p) === actor.icon?.url) : undefined;
   const path = named ?? avatars[0];
   if (path === undefined) return null;
-  const extension = base(path).split('.').pop()?.toLowerCase() ?? '';
   const mimeType = (named && actor?.icon?.mediaType) || imageMimeType(path) || 'application/octet-stream';
   return { path, mimeType };
 }
