@@ -95,6 +95,7 @@ function onFault(fault: EngineFault): void {
 client = createEngineClient((err) => {
   status.dataset.state = 'error';
   $('backend-name').textContent = 'The engine stopped.';
+  $('backend-reason').textContent = '';
   say(errorBox, `${err.message}. Your archives and stored models are safe; start the engine again to continue (training resumes from its last checkpoint).`, 'error');
   restartBtn.hidden = false;
   app.state.training = app.state.generating = app.state.paused = false;

@@ -141,7 +141,7 @@ describe('training tells the truth', () => {
     await page.click('#train-button');
     const done = await waitTrainingMessage(page, /^Done/);
     const elapsedShown = await stat(page, 'Elapsed');
-    expect(done).toContain(`Done in ${elapsedShown}`);
+    expect(done).toContain(`, in ${elapsedShown} of training.`);
     expect(await page.locator('#model-info').textContent()).toMatch(/truth-bot \(fine-tuned from/);
     expect(await page.locator('#load-model').isDisabled()).toBe(false);
 
