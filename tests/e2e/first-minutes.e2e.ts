@@ -143,10 +143,15 @@ describe('training tells the truth', () => {
     await expect.poll(() => currentStep(page), { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(1);
     await page.click('#pause-button');
     await waitTrainingMessage(page, /Checkpoint saved/);
-    await page.waitForTimeout(2500);
+    const secondsAtPause = Number((await stat(page, 'Elapsed')).replace(/s$/, ''));
+    await page.waitForTimeout(3000);
+    const resumedAt = Date.now();
     await page.click('#pause-button');
     const done = await waitTrainingMessage(page, /^Done/);
+    const sinceResume = (Date.now() - resumedAt) / 1000;
     const elapsedShown = await stat(page, 'Elapsed');
+    // The 3 s paused are not in it: at most the time before the pause plus the time since resuming.
+    expect(Number(elapsedShown.replace(/s$/, ''))).toBeLessThanOrEqual(secondsAtPause + sinceResume + 1);
     expect(done).toContain(`, in ${elapsedShown} of training.`);
     expect(await page.locator('#model-info').textContent()).toMatch(/truth-bot \(fine-tuned from/);
     expect(await page.locator('#load-model').isDisabled()).toBe(false);
