@@ -140,7 +140,11 @@ describe('a static host that sends no headers (GitHub Pages)', () => {
       expect(navigations).toBe(2);
       // No loop: a later visit is isolated at once, with no reload, served by the worker.
       const loads = server.pageLoads;
-      await page.goto(`${server.url}?backend=wasm`);
+      const served = await page.goto(`${server.url}?backend=wasm`);
+      // Served by the worker, with the isolation headers and the build's CSP as a real header.
+      expect(served?.fromServiceWorker()).toBe(true);
+      expect(served?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+      expect(served?.headers()['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' blob:");
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       await engineReady(page);
       expect(navigations).toBe(3);
