@@ -106,6 +106,8 @@ export default defineConfig(({ mode }) => {
       },
     }),
   ],
+  // The service worker (src/sw.ts) adds the same CSP to the pages and scripts it serves.
+  define: mode === 'production' ? { __CSP__: JSON.stringify(contentSecurityPolicy(modelHosts)) } : {},
   worker: { format: 'es' },
   build: {
     target: 'es2022',

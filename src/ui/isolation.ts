@@ -12,7 +12,8 @@ export interface Isolation {
   note(): string;
 }
 
-export function ensureIsolation(mayReload: () => boolean): Isolation {
+/** `onNote` runs when the note changes later (the worker took over after the person gave input). */
+export function ensureIsolation(mayReload: () => boolean, onNote: () => void = () => {}): Isolation {
   const session = safeSessionStorage();
   if (globalThis.crossOriginIsolated) {
     session?.removeItem(RELOADED);
@@ -30,6 +31,7 @@ export function ensureIsolation(mayReload: () => boolean): Isolation {
   const reloadOnce = () => {
     if (!mayReload()) {
       note = ' Reload the page to let wasm use threads (the service worker now adds the headers).';
+      onNote();
       return;
     }
     session.setItem(RELOADED, '1');

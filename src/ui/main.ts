@@ -4,7 +4,7 @@
  */
 import './style.css';
 import * as Comlink from 'comlink';
-import type { BackendName, EngineFault } from '../engine/api';
+import type { BackendName, BackendReport, EngineFault } from '../engine/api';
 import { modelHostFor } from '../config';
 import { App } from './app';
 import { $, errorText, say } from './dom';
@@ -30,7 +30,7 @@ const errorBox = $('engine-error');
 let client: EngineClient;
 const app = new App(() => client.engine);
 // Before anything else: a first visit on a host without headers reloads once to be isolated.
-const isolation = ensureIsolation(() => !app.state.touched);
+const isolation = ensureIsolation(() => !app.state.touched, () => app.state.backend && showBackend(app.state.backend));
 
 /** Whether IndexedDB works here (private windows may have none, or refuse to open it). */
 async function storageAvailable(): Promise<boolean> {
@@ -49,6 +49,19 @@ async function storageAvailable(): Promise<boolean> {
   });
 }
 
+/** Names the backend and why, with the wasm threads (or why there is one). */
+function showBackend(report: BackendReport): void {
+  status.dataset.backend = report.name;
+  $('backend-name').textContent = `Running on ${report.name}${report.adapter?.isFallbackAdapter && report.name === 'webgpu' ? ' (software adapter)' : ''}.`;
+  const threads =
+    report.name === 'wasm'
+      ? report.crossOriginIsolated
+        ? ` wasm uses ${report.threads} thread${report.threads === 1 ? '' : 's'}.`
+        : ` wasm runs single-threaded (1 thread): this page is not cross-origin isolated, as this host sends no isolation headers.${isolation.note()}`
+      : '';
+  $('backend-reason').textContent = report.reason + threads;
+}
+
 async function boot(): Promise<void> {
   app.state.backend = null;
   status.dataset.state = 'starting';
@@ -58,15 +71,7 @@ async function boot(): Promise<void> {
     const report = await app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable(), avoid }, Comlink.proxy(onFault));
     app.state.backend = report;
     status.dataset.state = 'ready';
-    status.dataset.backend = report.name;
-    $('backend-name').textContent = `Running on ${report.name}${report.adapter?.isFallbackAdapter && report.name === 'webgpu' ? ' (software adapter)' : ''}.`;
-    const threads =
-      report.name === 'wasm'
-        ? report.crossOriginIsolated
-          ? ` wasm uses ${report.threads} thread${report.threads === 1 ? '' : 's'}.`
-          : ` wasm runs single-threaded (1 thread): this page is not cross-origin isolated, as this host sends no isolation headers.${isolation.note()}`
-        : '';
-    $('backend-reason').textContent = report.reason + threads;
+    showBackend(report);
     errorBox.hidden = true;
     restartBtn.hidden = true;
     app.emit('engine');
@@ -95,6 +100,7 @@ function onFault(fault: EngineFault): void {
 client = createEngineClient((err) => {
   status.dataset.state = 'error';
   $('backend-name').textContent = 'The engine stopped.';
+  $('backend-reason').textContent = '';
   say(errorBox, `${err.message}. Your archives and stored models are safe; start the engine again to continue (training resumes from its last checkpoint).`, 'error');
   restartBtn.hidden = false;
   app.state.training = app.state.generating = app.state.paused = false;

@@ -120,7 +120,7 @@ export function mountTrainPanel(app: App): void {
     try {
       const res = await start();
       // One truth for the time: the engine's figure, shown here, in "Elapsed" and on the model card.
-      const took = res.seconds !== undefined ? ` in ${duration(res.seconds * 1000)}` : '';
+      const took = res.seconds !== undefined ? `, in ${duration(res.seconds * 1000)} of training` : '';
       const shown = last as TrainProgress | null; // set by show() meanwhile
       if (res.seconds !== undefined && shown) show({ ...shown, phase: res.cancelled ? 'cancelled' : 'done', elapsedMs: res.seconds * 1000, etaMs: 0, message: '' });
       say(
@@ -129,7 +129,7 @@ export function mountTrainPanel(app: App): void {
           ? 'Cancelled before training started.'
           : res.cancelled
           ? `Cancelled after ${res.steps} steps. The last checkpoint is kept: you can resume it.`
-          : `Done${took}: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after. Saved as “${res.name}”.`,
+          : `Done: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after${took}. Saved as “${res.name}”.`,
         res.cancelled ? 'warn' : 'ok',
       );
       if (!res.cancelled) app.state.model = await app.engine.currentModel();

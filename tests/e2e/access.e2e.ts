@@ -47,6 +47,12 @@ async function layoutProblems(page: Page): Promise<string[]> {
       if (!visible(e) || scrolls(e)) continue;
       const r = e.getBoundingClientRect();
       if (r.right > vw + 1 || r.left < -1) problems.push(`${name(e)} spans ${Math.round(r.left)}–${Math.round(r.right)}px in a ${vw}px viewport`);
+      // Nor out of its card (a long handle or token running over the border).
+      const card = e.parentElement?.closest('.card, .tweet');
+      if (card) {
+        const c = card.getBoundingClientRect();
+        if (r.right > c.right + 1 || r.left < c.left - 1) problems.push(`${name(e)} spans ${Math.round(r.left)}–${Math.round(r.right)}px, out of its box ${Math.round(c.left)}–${Math.round(c.right)}px`);
+      }
     }
     const controls = [...document.querySelectorAll('button, input:not([type=file]), select, textarea, summary, [role=button], a[href], progress')].filter(visible);
     for (let i = 0; i < controls.length; i++)

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineReady, launch, watchConsole, type Browser } from './browser';
 import { repoRoot } from '../helpers/fixtures';
 import { startPlainServer } from '../helpers/plain-server';
+import { archiveZip, person } from './flow';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -140,11 +141,36 @@ describe('a static host that sends no headers (GitHub Pages)', () => {
       expect(navigations).toBe(2);
       // No loop: a later visit is isolated at once, with no reload, served by the worker.
       const loads = server.pageLoads;
-      await page.goto(`${server.url}?backend=wasm`);
+      const served = await page.goto(`${server.url}?backend=wasm`);
+      // Served by the worker, with the isolation headers and the build's CSP as a real header.
+      expect(served?.fromServiceWorker()).toBe(true);
+      expect(served?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+      expect(served?.headers()['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval' blob:");
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       await engineReady(page);
       expect(navigations).toBe(3);
       expect(server.pageLoads).toBe(loads);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it('never reloads under the person: with an archive already chosen, it keeps it and says a reload gives threads', async () => {
+    const server = await startPlainServer();
+    const page = await browser.context.newPage();
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+    try {
+      await page.goto(`${server.url}?backend=wasm`, { waitUntil: 'domcontentloaded' });
+      await page.setInputFiles('#archive-input', { name: 'mine.zip', mimeType: 'application/zip', buffer: await archiveZip(person('no_reload', 'Stay', 120)) });
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 90_000 });
+      await expect.poll(() => page.locator('#backend-reason').textContent(), { timeout: 30_000 }).toMatch(/Reload the page to let wasm use threads/);
+      await expect.poll(() => page.locator('#archive-table thead th').count(), { timeout: 60_000 }).toBe(2);
+      expect(navigations).toBe(1);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     } finally {
       await page.close();
       await server.close();

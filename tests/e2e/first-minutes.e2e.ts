@@ -137,28 +137,40 @@ describe('training tells the truth', () => {
   });
 
   it('a finished run: the model line follows, the time is one figure, a second run gets its own name, the card states what ran', async () => {
-    await setTrainSettings(page, { maxSteps: 3, modelName: 'truth-bot' });
+    await setTrainSettings(page, { maxSteps: 12, modelName: 'truth-bot' });
     await page.click('#train-button');
+    // A pause in the middle: paused time is no training time, on the page and on the card alike.
+    await expect.poll(() => currentStep(page), { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(1);
+    await page.click('#pause-button');
+    await waitTrainingMessage(page, /Checkpoint saved/);
+    const secondsAtPause = Number((await stat(page, 'Elapsed')).replace(/s$/, ''));
+    await page.waitForTimeout(3000);
+    const resumedAt = Date.now();
+    await page.click('#pause-button');
     const done = await waitTrainingMessage(page, /^Done/);
+    const sinceResume = (Date.now() - resumedAt) / 1000;
     const elapsedShown = await stat(page, 'Elapsed');
-    expect(done).toContain(`Done in ${elapsedShown}`);
+    // The 3 s paused are not in it: at most the time before the pause plus the time since resuming.
+    expect(Number(elapsedShown.replace(/s$/, ''))).toBeLessThanOrEqual(secondsAtPause + sinceResume + 1);
+    expect(done).toContain(`, in ${elapsedShown} of training.`);
     expect(await page.locator('#model-info').textContent()).toMatch(/truth-bot \(fine-tuned from/);
     expect(await page.locator('#load-model').isDisabled()).toBe(false);
 
+    const entry = page.locator('#library-list li[data-kind="finetuned"]', { hasText: 'truth-bot' });
+    await expect.poll(() => entry.count()).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), entry.locator('button', { hasText: 'Export' }).click()]);
+    const { card } = await readExportZip(new Uint8Array(readFileSync((await download.path())!)));
+    expect(card).toMatch(/^---\nlanguage: en\n/);
+    expect(card).toContain('| Block size | 128 tokens |'); // 200 asked, 128 positions in the model
+    const seconds = Number(/\((\d+) s\) on the/.exec(card!)?.[1]);
+    expect(`${seconds}s`).toBe(elapsedShown);
+    expect(card!.match(/@real_person/g)?.length ?? 0).toBeGreaterThan(0);
+
+    await setTrainSettings(page, { maxSteps: 2, modelName: 'truth-bot' });
     await page.click('#train-button');
     await waitTrainingMessage(page, /^Done.*truth-bot \(2\)/);
     const names = await page.locator('#library-list li[data-kind="finetuned"] .meta strong').allTextContents();
     expect(names.filter((n) => n.startsWith('truth-bot')).sort()).toEqual(['truth-bot', 'truth-bot (2)']);
-
-    const entry = page.locator('#library-list li[data-kind="finetuned"]', { hasText: 'truth-bot (2)' });
-    const [download] = await Promise.all([page.waitForEvent('download'), entry.locator('button', { hasText: 'Export' }).click()]);
-    const { card } = await readExportZip(new Uint8Array(readFileSync((await download.path())!)));
-    expect(card).toMatch(/^---\nlanguage: en\n/);
-    expect(card).toContain('| Block size | 128 tokens |');
-    const secondElapsed = await stat(page, 'Elapsed'); // the second run's figure, e.g. "3s"
-    const seconds = Number(/\((\d+) s\) on the/.exec(card!)?.[1]);
-    expect(`${seconds}s`).toBe(secondElapsed);
-    expect(card!.match(/@real_person/g)?.length ?? 0).toBeGreaterThan(0);
   });
 });
 

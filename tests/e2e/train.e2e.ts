@@ -74,8 +74,11 @@ it('trains on WebGPU, pauses, survives a reload, resumes from the checkpoint and
   await page.click('#resume-button');
   // The step counter continues from the checkpoint, not from zero.
   await expect.poll(() => currentStep(page), { timeout: 180_000, interval: 300 }).toBeGreaterThan(checkpointStep);
+  // Step 2 names the model the resumed run trains (not "No model loaded yet").
+  await expect.poll(() => page.locator('#model-info').textContent(), { timeout: 30_000 }).toMatch(/^Current model: test\/tiny-gpt2/);
   const text = await waitTrainingMessage(page, /^Done: validation loss/, 300_000);
   expect(text).toContain('my-webgpu-bot');
+  await expect.poll(() => page.locator('#model-info').textContent()).toMatch(/^Current model: my-webgpu-bot \(fine-tuned from test\/tiny-gpt2\)/);
   expect(await currentStep(page)).toBe(8);
   const [before, after] = /validation loss (\d+\.\d+) before → (\d+\.\d+) after/.exec(text)!.slice(1).map(Number);
   expect(after).toBeLessThan(before);
