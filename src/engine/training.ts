@@ -125,6 +125,10 @@ export class PreparationGate {
     return this.paused !== null;
   }
 
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
   pause(): void {
     if (this.paused || this.cancelled) return;
     let resolve!: () => void;
