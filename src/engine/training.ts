@@ -168,6 +168,8 @@ export async function datasetFor(
     blockSize: s.blockSize,
     nPositions: model.gpt2.config.nPositions,
     seed: s.seed,
+    // The worker answers pause, cancel and the page's other messages at least every ~50 ms of work.
+    sliceMs: 50,
     between: gate.between,
     onProgress: ({ tweetsDone, tweets }) => {
       // At most ~10 messages a second (and the last one): the page need not see every chunk.
