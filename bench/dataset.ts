@@ -67,6 +67,7 @@ export async function measureDatasetBuild(archiveUrl: string, tokenizerUrl: stri
   try {
     chunked = await buildDatasetInChunks(texts, tokenizer, {
       ...opts,
+      sliceMs: 50, // as the engine's datasetFor
       between: async () => {
         const t = now();
         longestStallMs = Math.max(longestStallMs, t - last);

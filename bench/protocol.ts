@@ -33,6 +33,8 @@ export interface LoadFigures {
   parseMs?: number;
   /** Every tensor into the backend's memory, as a variable. */
   uploadMs?: number;
+  /** loadTokenizer from tokenizer.json, which the page also does (not in totalMs). */
+  tokenizerMs?: number;
   /** How the files were stored: 'blob' (current) or 'legacy' (a Uint8Array value, read the old way). */
   format?: 'blob' | 'legacy';
   totalMs: number;

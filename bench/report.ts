@@ -180,6 +180,7 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
       value: fmtSeconds(c.totalMs / 1000),
       detail:
         `${c.requests} requests; files ${fmtSeconds(c.filesMs / 1000)} (${speed(c)}, Blob rows read in parallel), ${build(c)}` +
+        `${c.tokenizerMs !== undefined ? ` (+ tokenizer ${fmtSeconds(c.tokenizerMs / 1000)}, not in the total)` : ''}` +
         (legacy
           ? `; baseline, the same run from the pre-Blob format loaded the old way: ${fmtSeconds(legacy.totalMs / 1000)} = files ${fmtSeconds(legacy.filesMs / 1000)} (${speed(legacy)}), ${build(legacy)}: ${fmtNum(legacy.totalMs / c.totalMs)}× slower`
           : failed(l.legacy)

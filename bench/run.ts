@@ -62,6 +62,8 @@ const SOAK_TWEETS = 2000;
 const SOAK_ARCHIVE = 'bench-archive-soak.zip';
 const soakSteps = Number(option('soak-steps', '2000'));
 const soakGenerations = Number(option('soak-generations', '200'));
+/** The soak takes ~3 minutes on an idle 2-core machine, several times that on a busy one. */
+const SOAK_TIMEOUT_S = 1800;
 
 const started = Date.now();
 const progress = (line: string): void => {
@@ -138,10 +140,10 @@ async function main(): Promise<number> {
     const chromium = /Chrome\/([\d.]+)/.exec(env.userAgent)?.[1] ?? 'unknown';
     results.environment = { chromium, cores: env.cores, crossOriginIsolated: env.crossOriginIsolated, node: process.version };
 
-    const run = <P extends PhaseName>(phase: P, args: PhaseArgs[P]): Promise<PhaseResults[P]> =>
+    const run = <P extends PhaseName>(phase: P, args: PhaseArgs[P], timeoutS = phaseTimeoutS): Promise<PhaseResults[P]> =>
       page.evaluate(
         ({ p, a, t }) => (window as unknown as { bench: { phase(p: string, a: unknown, t: number): Promise<unknown> } }).bench.phase(p, a, t),
-        { p: phase as string, a: args as unknown, t: phaseTimeoutS * 1000 },
+        { p: phase as string, a: args as unknown, t: timeoutS * 1000 },
       ) as Promise<PhaseResults[P]>;
     const timed = async <T>(label: string, f: () => Promise<T>): Promise<Outcome<T>> => {
       progress(`== ${label}`);
@@ -228,7 +230,7 @@ async function main(): Promise<number> {
 
     if (phases.has('soak')) {
       results.soak = await timed('soak', () =>
-        run('soak', { backend, host: site.hostUrl, repo: TINY_REPO, archiveUrl: `${site.url.replace(/\/?$/, '/')}${SOAK_ARCHIVE}`, steps: soakSteps, generations: soakGenerations }),
+        run('soak', { backend, host: site.hostUrl, repo: TINY_REPO, archiveUrl: `${site.url.replace(/\/?$/, '/')}${SOAK_ARCHIVE}`, steps: soakSteps, generations: soakGenerations }, Math.max(phaseTimeoutS, SOAK_TIMEOUT_S)),
       );
     }
   } finally {

@@ -95,7 +95,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
   const labels = ['start', 'middle', 'end'];
   let pausing: Promise<void> = Promise.resolve();
   let lastLoss: number | null = null;
-  const settings = { ...(await engine.defaultTrainSettings()), mode: 'full' as const, blockSize: 32, batchSize: 1, microBatch: 1, epochs: 8, maxSteps: opts.steps, checkpointMinutes: 1, modelName: 'soak' };
+  const settings = { ...(await engine.defaultTrainSettings()), mode: 'full' as const, blockSize: 16, batchSize: 1, microBatch: 1, epochs: 8, maxSteps: opts.steps, checkpointMinutes: 1, modelName: 'soak' };
   const tt = performance.now();
   const result = await engine.train(settings, (p) => {
     if (p.trainLoss !== null) lastLoss = p.trainLoss;

@@ -303,7 +303,11 @@ export class EngineImpl implements Engine {
     const gate = new PreparationGate();
     this.preparing = gate;
     try {
-      return await build(gate);
+      const session = await build(gate);
+      // Paused or cancelled after the last chunk: the session starts that way.
+      if (gate.isCancelled) session.cancel();
+      else if (gate.isPaused) void session.pause().catch(() => {});
+      return session;
     } catch (err) {
       if (err instanceof PreparationCancelled) return null;
       throw err;

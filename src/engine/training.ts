@@ -125,6 +125,10 @@ export class PreparationGate {
     return this.paused !== null;
   }
 
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
   pause(): void {
     if (this.paused || this.cancelled) return;
     let resolve!: () => void;
@@ -164,6 +168,8 @@ export async function datasetFor(
     blockSize: s.blockSize,
     nPositions: model.gpt2.config.nPositions,
     seed: s.seed,
+    // The worker answers pause, cancel and the page's other messages at least every ~50 ms of work.
+    sliceMs: 50,
     between: gate.between,
     onProgress: ({ tweetsDone, tweets }) => {
       // At most ~10 messages a second (and the last one): the page need not see every chunk.

@@ -37,6 +37,12 @@ it('trains on WebGPU, pauses, survives a reload, resumes from the checkpoint and
   await dropArchives(page, [{ name: 'dora.zip', buffer: await archiveZip(person('dora_sings', 'Dora', 80)) }], 1);
   expect(await loadModel(page)).toMatch(/is ready/);
   await setTrainSettings(page, SETTINGS);
+  // Every message the train panel shows, to find the dataset-building progress among them.
+  await page.evaluate(() => {
+    const seen: string[] = ((window as unknown as { trainMessages: string[] }).trainMessages = []);
+    const el = document.querySelector('#train-message')!;
+    new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+  });
   await page.click('#train-button');
 
   // The progress bar and the loss plot move.
@@ -46,6 +52,9 @@ it('trains on WebGPU, pauses, survives a reload, resumes from the checkpoint and
   expect(Number(await stat(page, 'Train loss'))).toBeGreaterThan(0);
   expect(await stat(page, 'Validation before')).toMatch(/^\d+\.\d+$/);
   expect(await page.locator('#train-mode').textContent()).toMatch(/Full fine-tuning|LoRA/);
+  // Before the first step the page showed how far the tweets were tokenized.
+  const messages = await page.evaluate(() => (window as unknown as { trainMessages: string[] }).trainMessages);
+  expect(messages.some((m) => /Preparing the tweets: \d+ of \d+ tokenized/.test(m)), messages.join(' | ')).toBe(true);
 
   // Pause: the counter stops (and a checkpoint is written).
   await page.click('#pause-button');

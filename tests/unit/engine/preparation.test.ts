@@ -4,13 +4,14 @@ import type { LoadedModel } from '../../../src/engine/loaded-model';
 import { datasetFor, defaultSettings, PreparationCancelled, PreparationGate } from '../../../src/engine/training';
 import { buildDataset } from '../../../src/train/dataset';
 
-/** "w12 w7" → [12, 7], counting the tweets it encodes. */
-function wordModel() {
+/** "w12 w7" → [12, 7], counting the tweets it encodes; `msPerTweet` of busy work each, like a real tokenizer. */
+function wordModel(msPerTweet = 0) {
   const counter = { encoded: 0 };
   const tokenizer = {
     eosId: 0,
     encode: (text: string) => {
       counter.encoded++;
+      for (const end = performance.now() + msPerTweet; performance.now() < end; );
       return text.split(' ').map((w) => Number(w.slice(1)));
     },
   };
@@ -34,7 +35,8 @@ describe('the dataset of a training session', () => {
   });
 
   it('waits while paused and stops, tokenizing no further, when cancelled', async () => {
-    const { model, counter } = wordModel();
+    // 0.05 ms a tweet: 250 ms in all, so the build pauses every ~50 ms of work (sliceMs).
+    const { model, counter } = wordModel(0.05);
     const gate = new PreparationGate();
     gate.pause();
     const build = datasetFor(model, texts, settings, gate);
@@ -42,11 +44,13 @@ describe('the dataset of a training session', () => {
       () => 'built',
       (e: unknown) => e,
     );
-    await new Promise((r) => setTimeout(r, 30));
-    // Paused after the first chunk: nothing more is tokenized while it waits.
+    await new Promise((r) => setTimeout(r, 150));
+    // Paused at the first slice boundary, a whole number of 250-tweet chunks in: nothing more is tokenized while it waits.
     const whilePaused = counter.encoded;
-    expect(whilePaused).toBe(1000);
-    await new Promise((r) => setTimeout(r, 30));
+    expect(whilePaused % 250).toBe(0);
+    expect(whilePaused).toBeGreaterThan(0);
+    expect(whilePaused).toBeLessThan(5000);
+    await new Promise((r) => setTimeout(r, 50));
     expect(counter.encoded).toBe(whilePaused);
     gate.cancel();
     expect(await outcome).toBeInstanceOf(PreparationCancelled);
@@ -54,12 +58,13 @@ describe('the dataset of a training session', () => {
   });
 
   it('goes on after a resume', async () => {
-    const { model } = wordModel();
+    const { model, counter } = wordModel(0.05);
     const gate = new PreparationGate();
     gate.pause();
     const build = datasetFor(model, texts, settings, gate);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 150));
     expect(gate.isPaused).toBe(true);
+    expect(counter.encoded).toBeLessThan(5000);
     gate.resume();
     expect((await build).trainTweets + (await build).valTweets).toBe(5000);
   });
