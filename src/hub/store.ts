@@ -18,108 +18,21 @@
  * When IndexedDB is missing or refuses to open, `openStore` hands back a MemoryStore with the same
  * interface, `persistent: false` and the reason, so the app still works for the session.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type IDBPDatabase } from 'idb';
 import { StorageFullError, isQuotaError } from './errors';
+import type { ArchiveRecord, CheckpointRecord, ModelInput, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, StoredFile, StoredFileRow } from './store-records';
+import { IdbBackend, KEY_PATHS, MemoryBackend, type Backend, type StoreName, type TweetgptSchema } from './store-backends';
+
+export type { ArchiveRecord, CheckpointRecord, ModelInput, ModelKind, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, StoredFile } from './store-records';
 
 export const DB_NAME = 'tweetgpt';
 const DB_VERSION = 1;
-
-export interface StoredFile {
-  repo: string;
-  revision: string;
-  file: string;
-  bytes: Uint8Array;
-  size: number;
-  /** lowercase hex SHA-256 of bytes */
-  sha256: string;
-  storedAt: number;
-}
-
-/**
- * A row of the `files` store: the bytes in `blob` (current format) or in `bytes` (rows written
- * before the Blob format; still read, and rewritten by `migrateFiles`).
- */
-interface StoredFileRow extends Omit<StoredFile, 'bytes'> {
-  blob?: Blob;
-  bytes?: Uint8Array;
-}
 
 /** The bytes of a stored row: a Blob is read into one fresh ArrayBuffer, viewed without a copy. */
 async function rowBytes(row: StoredFileRow): Promise<Uint8Array> {
   if (row.blob) return new Uint8Array(await row.blob.arrayBuffer());
   if (row.bytes) return row.bytes;
   throw new Error(`The stored file ${row.repo}/${row.file} holds no bytes.`);
-}
-
-export interface PartialChunk {
-  repo: string;
-  revision: string;
-  file: string;
-  offset: number;
-  bytes: Uint8Array;
-  /** the ETag of the response these bytes came from, to check a resume continues the same file */
-  etag: string | null;
-  total: number | null;
-}
-
-export interface PartialDownload {
-  chunks: Uint8Array[];
-  /** bytes held, contiguous from 0 */
-  loaded: number;
-  etag: string | null;
-  total: number | null;
-}
-
-export type ModelKind = 'base' | 'finetuned';
-
-export interface ModelRecord {
-  id: string;
-  name: string;
-  kind: ModelKind;
-  /** the hub repo the weights started from (the base itself for kind 'base') */
-  baseRepo: string;
-  revision: string;
-  /** the repo key its files are stored under in `files`: baseRepo for a base, `local/<id>` for a fine-tune */
-  fileRepo: string;
-  files: string[];
-  sizeBytes: number;
-  createdAt: number;
-  complete: boolean;
-  archiveSummary?: unknown;
-  finalValLoss?: number;
-  trainingSettings?: unknown;
-  losses?: unknown;
-}
-
-/** What a caller gives putModel; the store fills in the rest. */
-export type ModelInput = Omit<ModelRecord, 'complete' | 'sizeBytes' | 'createdAt' | 'fileRepo'> & {
-  fileRepo?: string;
-  sizeBytes?: number;
-  createdAt?: number;
-};
-
-export interface CheckpointRecord {
-  id: string;
-  meta: unknown;
-  tensors: Record<string, Float32Array>;
-  savedAt: number;
-}
-
-export interface ArchiveRecord {
-  id: string;
-  label?: string;
-  summary: unknown;
-  tweets: unknown[];
-  /** ISO date of each kept tweet, parallel to tweets (absent in records from before dates were kept). */
-  tweetDates?: unknown[];
-  savedAt: number;
-}
-
-export interface StorageEstimate {
-  usage: number;
-  quota: number | null;
-  /** 'browser': navigator.storage.estimate(); 'store': the bytes this store holds, counted by it */
-  source: 'browser' | 'store';
 }
 
 export interface Store {
@@ -176,154 +89,6 @@ export function baseModelId(repo: string, revision: string): string {
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// ---- storage backends ---------------------------------------------------------------------------
-
-type StoreName = 'files' | 'partials' | 'models' | 'checkpoints' | 'archives';
-type Key = string | Array<string | number>;
-
-/** The few primitives the store logic needs; one IndexedDB version, one in-memory. */
-interface Backend {
-  get<T>(store: StoreName, key: Key): Promise<T | undefined>;
-  has(store: StoreName, key: Key): Promise<boolean>;
-  /** Resolves once the write is committed (an IndexedDB quota failure shows up at commit). */
-  put(store: StoreName, value: object): Promise<void>;
-  delete(store: StoreName, key: Key): Promise<void>;
-  /** Read-modify-write of one value in one transaction; `change` returning undefined writes nothing. */
-  update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean>;
-  /** values whose array key starts with `prefix` (all values without one), in key order */
-  getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]>;
-  deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void>;
-  clear(store: StoreName): Promise<void>;
-  close(): void;
-}
-
-interface TweetgptSchema extends DBSchema {
-  files: { key: [string, string, string]; value: StoredFileRow };
-  partials: { key: [string, string, string, number]; value: PartialChunk };
-  models: { key: string; value: ModelRecord };
-  checkpoints: { key: string; value: CheckpointRecord };
-  archives: { key: string; value: ArchiveRecord };
-}
-
-/** Arrays sort after every string and number in IndexedDB, so [...prefix, []] bounds a prefix. */
-function prefixRange(prefix: Array<string | number>): IDBKeyRange {
-  return IDBKeyRange.bound(prefix, [...prefix, []]);
-}
-
-class IdbBackend implements Backend {
-  // idb's per-store typing does not help generic code over store names; the schema above is the contract.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(private readonly db: IDBPDatabase<any>) {}
-
-  get<T>(store: StoreName, key: Key): Promise<T | undefined> {
-    return this.db.get(store, key) as Promise<T | undefined>;
-  }
-  async has(store: StoreName, key: Key): Promise<boolean> {
-    return (await this.db.getKey(store, key)) !== undefined;
-  }
-  async put(store: StoreName, value: object): Promise<void> {
-    const tx = this.db.transaction(store, 'readwrite');
-    await Promise.all([tx.store.put(value), tx.done]);
-  }
-  async delete(store: StoreName, key: Key): Promise<void> {
-    const tx = this.db.transaction(store, 'readwrite');
-    await Promise.all([tx.store.delete(key), tx.done]);
-  }
-  async update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean> {
-    const tx = this.db.transaction(store, 'readwrite');
-    const next = change((await tx.store.get(key)) as T | undefined);
-    if (next !== undefined) await tx.store.put(next);
-    await tx.done;
-    return next !== undefined;
-  }
-  getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
-    return this.db.getAll(store, prefix ? prefixRange(prefix) : undefined) as Promise<T[]>;
-  }
-  async deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void> {
-    const tx = this.db.transaction(store, 'readwrite');
-    await Promise.all([tx.store.delete(prefixRange(prefix)), tx.done]);
-  }
-  async clear(store: StoreName): Promise<void> {
-    const tx = this.db.transaction(store, 'readwrite');
-    await Promise.all([tx.store.clear(), tx.done]);
-  }
-  close(): void {
-    this.db.close();
-  }
-}
-
-const KEY_PATHS: Record<StoreName, string[]> = {
-  files: ['repo', 'revision', 'file'],
-  partials: ['repo', 'revision', 'file', 'offset'],
-  models: ['id'],
-  checkpoints: ['id'],
-  archives: ['id'],
-};
-
-function compareKeys(a: Key, b: Key): number {
-  const xs = Array.isArray(a) ? a : [a];
-  const ys = Array.isArray(b) ? b : [b];
-  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
-    const x = xs[i];
-    const y = ys[i];
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'string') return -1; // numbers sort before strings, as in IndexedDB
-    if (typeof x === 'string' && typeof y === 'number') return 1;
-    return x < y ? -1 : 1;
-  }
-  return xs.length - ys.length;
-}
-
-/** Values are structured-cloned in and out, as IndexedDB does, so callers cannot alias stored data. */
-class MemoryBackend implements Backend {
-  private readonly stores = new Map<StoreName, Map<string, { key: Key; value: object }>>();
-
-  private table(store: StoreName) {
-    let t = this.stores.get(store);
-    if (!t) this.stores.set(store, (t = new Map()));
-    return t;
-  }
-  private keyOf(store: StoreName, value: object): Key {
-    const path = KEY_PATHS[store];
-    const parts = path.map((p) => (value as Record<string, string | number>)[p]);
-    return path.length === 1 ? (parts[0] as string) : parts;
-  }
-  async get<T>(store: StoreName, key: Key): Promise<T | undefined> {
-    const row = this.table(store).get(JSON.stringify(key));
-    return row ? (structuredClone(row.value) as T) : undefined;
-  }
-  async has(store: StoreName, key: Key): Promise<boolean> {
-    return this.table(store).has(JSON.stringify(key));
-  }
-  async put(store: StoreName, value: object): Promise<void> {
-    const key = this.keyOf(store, value);
-    this.table(store).set(JSON.stringify(key), { key, value: structuredClone(value) });
-  }
-  async delete(store: StoreName, key: Key): Promise<void> {
-    this.table(store).delete(JSON.stringify(key));
-  }
-  async update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean> {
-    const next = change(await this.get<T>(store, key));
-    if (next !== undefined) await this.put(store, next as object);
-    return next !== undefined;
-  }
-  private matching(store: StoreName, prefix?: Array<string | number>) {
-    return [...this.table(store).values()]
-      .filter((row) => !prefix || (Array.isArray(row.key) && prefix.every((p, i) => row.key[i] === p)))
-      .sort((a, b) => compareKeys(a.key, b.key));
-  }
-  async getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
-    return this.matching(store, prefix).map((row) => structuredClone(row.value) as T);
-  }
-  async deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void> {
-    for (const row of this.matching(store, prefix)) this.table(store).delete(JSON.stringify(row.key));
-  }
-  async clear(store: StoreName): Promise<void> {
-    this.table(store).clear();
-  }
-  close(): void {}
 }
 
 // ---- the store ----------------------------------------------------------------------------------
