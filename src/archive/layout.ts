@@ -21,20 +21,23 @@ const AVATAR_FILE = /\.(jpe?g|png|gif|webp)$/i;
 const TWEET_FILE = /^(tweets?)(?:-part(\d+))?\.js$/;
 const NOTE_FILE = /^note-tweet(?:-part(\d+))?\.js$/;
 
-interface SplitPath {
+export interface SplitPath {
   original: string;
   dir: string;
   base: string;
+  /** Folders above the file (0 at the root). */
+  depth: number;
 }
 
-function splitPath(original: string): SplitPath | null {
+/** A path's folder and name, or null for macOS's AppleDouble shadows, which are not the files. */
+export function splitPath(original: string): SplitPath | null {
   const path = original.replace(/\\/g, '/').replace(/^(\.?\/)+/, '');
   const slash = path.lastIndexOf('/');
   const dir = slash < 0 ? '' : path.slice(0, slash);
   const base = path.slice(slash + 1);
   // macOS zips carry AppleDouble shadows (`__MACOSX/…`, `._tweets.js`) that are not the files.
   if (base.startsWith('._') || dir.split('/').includes('__MACOSX')) return null;
-  return { original, dir, base };
+  return { original, dir, base, depth: dir === '' ? 0 : dir.split('/').length };
 }
 
 function partNumber(match: RegExpExecArray, group: number): number {

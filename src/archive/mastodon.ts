@@ -16,6 +16,7 @@ import { assemblePosts, parseIsoTime, type CleanedPost } from './posts';
 import { readTarGz } from './tar';
 import type { ArchiveAvatar, ParsedArchive } from './types';
 import { MAX_TEXT_BYTES } from './zip';
+import { splitPath, type SplitPath } from './layout';
 import { MAX_AVATAR_BYTES, imageMimeType } from './avatar';
 
 const PUBLIC = new Set(['https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public']);
@@ -25,22 +26,6 @@ export const OUTBOX = 'outbox.json';
 export const ACTOR = 'actor.json';
 
 // ---- where the files are -----------------------------------------------------------------------
-
-interface SplitPath {
-  original: string;
-  dir: string;
-  base: string;
-  depth: number;
-}
-
-function splitPath(original: string): SplitPath | null {
-  const path = original.replace(/\\/g, '/').replace(/^(\.?\/)+/, '');
-  const slash = path.lastIndexOf('/');
-  const dir = slash < 0 ? '' : path.slice(0, slash);
-  const base = path.slice(slash + 1);
-  if (base.startsWith('._') || dir.split('/').includes('__MACOSX')) return null;
-  return { original, dir, base, depth: dir === '' ? 0 : dir.split('/').length };
-}
 
 export interface MastodonLayout {
   outbox: string;

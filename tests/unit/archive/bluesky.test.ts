@@ -3,17 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ArchiveError, readArchive } from '../../../src/archive/index';
 import { blueskyPostText, removeLinkFacets } from '../../../src/archive/bluesky';
 import { buildBlueskyCar, linkFacet, mentionFacet, tidLike } from '../../helpers/social';
+import { archiveFailure } from '../../helpers/archive-failure';
 
-async function failure(promise: Promise<unknown>): Promise<ArchiveError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ArchiveError);
-    expect((error as Error).message).toMatch(/\.$/);
-    return error as ArchiveError;
-  }
-  throw new Error('expected an ArchiveError, but the file was read');
-}
+const failure = archiveFailure;
 
 describe('link facets (UTF-8 byte ranges)', () => {
   it('removes the shortened link a facet covers, after multi-byte characters', () => {

@@ -16,17 +16,9 @@ import {
   mastodonPoll,
   type MastodonArchiveOptions,
 } from '../../helpers/social';
+import { archiveFailure } from '../../helpers/archive-failure';
 
-async function failure(promise: Promise<unknown>): Promise<ArchiveError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ArchiveError);
-    expect((error as Error).message).toMatch(/\.$/);
-    return error as ArchiveError;
-  }
-  throw new Error('expected an ArchiveError, but the archive was read');
-}
+const failure = archiveFailure;
 
 /** Everything in the result as text, avatar bytes left out. */
 function everything(archive: ParsedArchive): string {

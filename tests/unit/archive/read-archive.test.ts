@@ -10,6 +10,7 @@ import {
   type ArchiveOptions,
   type SyntheticTweet,
 } from '../../helpers/archives';
+import { archiveFailure } from '../../helpers/archive-failure';
 
 /** Eight tweets: 1 retweet, 2 short, 5 kept (texts below, oldest first). */
 const TWEETS: SyntheticTweet[] = [
@@ -37,19 +38,7 @@ const MEDIA = {
 };
 const ALICE: ArchiveOptions = { username: 'alice', displayName: 'Alice A.', accountId: '4242', tweets: TWEETS, extraEntries: MEDIA };
 
-async function failure(promise: Promise<unknown>): Promise<ArchiveError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ArchiveError);
-    const e = error as ArchiveError;
-    // Messages are sentences for people: no stack-trace words, ending with a full stop.
-    expect(e.message).toMatch(/\.$/);
-    expect(e.message).not.toMatch(/undefined|null|\[object/);
-    return e;
-  }
-  throw new Error('expected an ArchiveError, but the archive was read');
-}
+const failure = archiveFailure;
 
 const fromZip = async (options: ArchiveOptions) => readArchive(new Blob([await buildArchive(options)]));
 
