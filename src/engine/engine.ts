@@ -3,7 +3,6 @@
  * Owns the tfjs backend, the archives, the current model, training and generation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { generate } from '../generate/generate';
 import { saveSafetensors } from '../model/index';
 import { fetchModelFiles, filesFromDrop } from '../hub/load';
 import { discoverRepoFiles } from '../hub/discover';
@@ -18,6 +17,9 @@ import type {
   ArchiveSummary,
   BackendReport,
   CheckpointInfo,
+  CopyInfo,
+  GameRound,
+  QualityReport,
   Engine,
   EngineFault,
   EngineInit,
@@ -35,6 +37,9 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { pickBackend, webgpuDevice } from './backend';
+import { CopyChecker } from './copy-check';
+import { gameRound, peopleLosses, peopleQuality, qualityReport, seededSamples, SEEDED_TWEETS } from './quality';
+import { writeTweets } from './writing';
 import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
 import { CHECKPOINT_ID, defaultSettings, TrainingSession, type SessionMeta, type SessionResult } from './training';
 
@@ -47,6 +52,10 @@ interface FinetuneNotes {
   result: Omit<SessionResult, 'history' | 'valHistory'>;
   backend: string;
   baseRepo: string;
+  /** Per-person losses and the seeded tweets (absent for models trained before they were measured). */
+  quality?: QualityReport;
+  /** The people's profile pictures, for the exported card (kept out of tweetgpt.json). */
+  avatars?: Array<{ username: string; fileName: string; mimeType: string; bytes: Uint8Array }>;
 }
 
 export class EngineImpl implements Engine {
@@ -58,6 +67,10 @@ export class EngineImpl implements Engine {
   private model: LoadedModel | null = null;
   private session: TrainingSession | null = null;
   private generation: AbortController | null = null;
+  /** The copy check's index of every kept tweet, rebuilt when the archives change. */
+  private readonly copies = new CopyChecker(() => this.archives.all);
+  /** Per-person validation losses of the base model, measured as training starts (merged bots). */
+  private peopleBefore: Array<{ valTweets: number; loss: number | null }> | null = null;
 
   async init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
@@ -234,9 +247,12 @@ export class EngineImpl implements Engine {
     if (this.session) throw new Error('Training is already running.');
     const texts = this.archives.merged().texts;
     const base = { id: model.info.id, repo: model.info.baseRepo };
+    this.peopleBefore = null;
+    // A merged bot: each person's validation loss on the base model (the trainer measures the total).
+    if (this.archives.all.length > 1) this.peopleBefore = await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize);
     return this.withTrainingLock(() => {
       const session = TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress));
-      return this.runSession(session);
+      return this.runSession(session, onProgress);
     });
   }
 
@@ -259,9 +275,10 @@ export class EngineImpl implements Engine {
     const model = this.requireModel();
     const texts = this.archives.merged().texts;
     const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
+    this.peopleBefore = null; // measured when the run started, in a page that is gone
     return this.withTrainingLock(() => {
       const session = TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress));
-      return this.runSession(session);
+      return this.runSession(session, onProgress);
     });
   }
 
@@ -291,7 +308,7 @@ export class EngineImpl implements Engine {
     };
   }
 
-  private async runSession(session: TrainingSession): Promise<TrainResult> {
+  private async runSession(session: TrainingSession, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
     this.session = session;
     try {
       const result = await session.run();
@@ -299,16 +316,28 @@ export class EngineImpl implements Engine {
         return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true };
       }
       session.finish();
-      const modelId = await this.saveFinetuned(session, result);
+      const quality = await this.measureQuality(session, result, onProgress);
+      const modelId = await this.saveFinetuned(session, result, quality);
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
-      return { modelId, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false };
+      return { modelId, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, quality };
     } finally {
       this.session = null;
     }
   }
 
+  /** After training: each person's validation loss (merged bots) and the seeded tweets, checked for copies. */
+  private async measureQuality(session: TrainingSession, result: SessionResult, onProgress: (p: TrainProgress) => void): Promise<QualityReport> {
+    const say = (message: string) => onProgress({ ...lastProgress(session.meta), phase: 'evaluating', step: result.steps, totalSteps: result.steps, message });
+    const archives = this.archives.all;
+    if (archives.length > 1) say('Measuring each person’s validation loss after training…');
+    const after = await peopleLosses(session.model, archives, this.archives.merged().texts, session.meta.settings.seed, session.meta.settings.blockSize);
+    say(`Writing ${SEEDED_TWEETS} seeded tweets to check whether the bot copies…`);
+    const samples = await seededSamples(session.model, (t) => this.copies.check(t), new AbortController().signal);
+    return qualityReport(result.valLossBefore, result.valLossAfter, peopleQuality(archives, this.peopleBefore, after), samples);
+  }
+
   /** Saves the fine-tuned weights as a library model and makes it the current model. */
-  private async saveFinetuned(session: TrainingSession, result: SessionResult): Promise<string> {
+  private async saveFinetuned(session: TrainingSession, result: SessionResult, quality: QualityReport): Promise<string> {
     const model = session.model;
     const meta = session.meta;
     const id = `finetuned/${slugify(meta.modelName)}-${Date.now().toString(36)}`;
@@ -322,6 +351,8 @@ export class EngineImpl implements Engine {
       result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
       backend: this.backendName(),
       baseRepo: meta.baseRepo,
+      quality,
+      avatars: this.archives.summaries().flatMap((a) => (a.avatar ? [{ username: a.username || a.fileName, ...a.avatar }] : [])),
     };
     const persisted = await this.saveToLibrary(
       { id, name: meta.modelName, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
@@ -349,45 +380,42 @@ export class EngineImpl implements Engine {
     this.generation?.abort();
     const controller = new AbortController();
     this.generation = controller;
-    const { tokenizer, gpt2 } = model;
-    const promptIds = tokenizer.encode(settings.prompt);
-    const out: string[] = [];
     try {
-      for (let i = 0; i < settings.count && !controller.signal.aborted; i++) {
-        const decoder = tokenizer.streamDecoder();
-        let text = settings.prompt;
-        onEvent({ index: i, text, done: false });
-        for await (const id of generate(gpt2, promptIds, {
-          maxNewTokens: settings.maxNewTokens,
-          temperature: settings.temperature,
-          topK: settings.topK,
-          topP: settings.topP,
-          seed: settings.seed + i,
-          eosId: tokenizer.eosId,
-          signal: controller.signal,
-        })) {
-          // On wasm and cpu a token's data() resolves without leaving the task, so the worker would
-          // not see "stop" until the end: let its message queue run once per token.
-          await nextTask();
-          const piece = decoder.push(id);
-          if (piece) {
-            text += piece;
-            onEvent({ index: i, text, done: false });
-          }
-        }
-        // A length cut can end inside a multi-byte character: drop its half rather than show U+FFFD.
-        text += decoder.flush().replace(/\uFFFD+$/, '');
-        out.push(text);
-        onEvent({ index: i, text, done: true });
-      }
+      return await writeTweets(model, settings, (text) => this.copies.check(text), controller.signal, onEvent);
     } finally {
       if (this.generation === controller) this.generation = null;
     }
-    return out;
   }
 
   async stopGenerating(): Promise<void> {
     this.generation?.abort();
+  }
+
+  async checkCopies(texts: string[]): Promise<Array<CopyInfo | null>> {
+    return texts.map((t) => this.copies.check(t));
+  }
+
+  async qualityReport(): Promise<QualityReport | null> {
+    if (!this.model) return null;
+    const record = await this.storage$().getModel(this.model.info.id).catch(() => undefined);
+    return (record?.archiveSummary as FinetuneNotes | undefined)?.quality ?? null;
+  }
+
+  async gameRound(round: number): Promise<GameRound> {
+    const model = this.requireModel();
+    if (this.session && !this.session.trainer.isPaused) throw new Error('Training is running: pause it to play.');
+    const texts = this.archives.merged().texts;
+    if (texts.length === 0) throw new Error('Add an archive first: the real tweets come from it.');
+    const record = await this.storage$().getModel(model.info.id).catch(() => undefined);
+    const seed = (record?.archiveSummary as FinetuneNotes | undefined)?.settings.seed ?? defaultSettings(model, '').seed;
+    this.generation?.abort();
+    const controller = new AbortController();
+    this.generation = controller;
+    try {
+      return await gameRound(model, texts, seed, round, (t) => this.copies.check(t), controller.signal);
+    } finally {
+      if (this.generation === controller) this.generation = null;
+    }
   }
 
   // ---- export / import --------------------------------------------------------------------------
@@ -404,6 +432,7 @@ export class EngineImpl implements Engine {
       : { bos_token_id: 50256, eos_token_id: 50256, do_sample: true, max_length: 160, temperature: 1, top_k: 50, top_p: 0.95 };
     const tokenizerFiles: Record<string, Uint8Array> = {};
     for (const [name, bytes] of Object.entries(sideFiles(files))) if (name !== 'config.json' && name !== 'generation_config.json') tokenizerFiles[name] = bytes;
+    const avatars = exportAvatars(notes?.avatars ?? []);
     const card = writeModelCard({
       botName: notes?.botName ?? record.name,
       displayNames: notes?.people.map((p) => p.displayName) ?? [],
@@ -426,6 +455,8 @@ export class EngineImpl implements Engine {
       },
       date: new Date(record.createdAt),
       modelId: slugify(record.name),
+      quality: notes?.quality,
+      avatars: avatars.map((a) => ({ username: a.username, file: a.file })),
     });
     config._name_or_path = record.baseRepo;
     const blob = await buildExportZipBlob({
@@ -434,7 +465,8 @@ export class EngineImpl implements Engine {
       generationConfig,
       tokenizerFiles,
       card,
-      meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes, finalValLoss: record.finalValLoss ?? null },
+      meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes: notes ? { ...notes, avatars: undefined } : undefined, finalValLoss: record.finalValLoss ?? null },
+      extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
     });
     return { fileName: `${slugify(record.name)}.zip`, blob };
   }
@@ -505,15 +537,15 @@ function libraryEntry(r: ModelRecord): LibraryEntry {
   };
 }
 
-/** Resolves after the event loop has run queued tasks (messages) — cheaper than setTimeout's 4 ms clamp. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
+/** Avatar files for the export, named after their people (unique, plain names beside README.md). */
+function exportAvatars(avatars: NonNullable<FinetuneNotes['avatars']>): Array<{ username: string; file: string; bytes: Uint8Array }> {
+  const used = new Set<string>();
+  return avatars.map((a, i) => {
+    const ext = a.fileName.split('.').pop()?.toLowerCase().replace(/[^a-z0-9]/g, '') || 'jpg';
+    let file = `avatar-${slugify(a.username).replace(/[/.]/g, '-')}.${ext}`;
+    if (used.has(file)) file = `avatar-${i + 1}.${ext}`;
+    used.add(file);
+    return { username: a.username, file, bytes: a.bytes };
   });
 }
 
