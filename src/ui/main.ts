@@ -14,6 +14,8 @@ import { mountModelPanel } from './model-panel';
 import { mountTrainPanel } from './train-panel';
 import { mountGeneratePanel } from './generate-panel';
 import { mountLibraryPanel } from './library-panel';
+import { mountQualityPanel } from './quality-panel';
+import { mountGamePanel } from './game-panel';
 
 const params = new URLSearchParams(location.search);
 let forced = params.get('backend') as BackendName | null;
@@ -110,6 +112,8 @@ const models = mountModelPanel(app);
 mountTrainPanel(app);
 mountGeneratePanel(app);
 mountLibraryPanel(app, models);
+mountQualityPanel(app);
+mountGamePanel(app);
 
 // A hook for the fault-tolerance tests: kill the worker the way a crash would.
 // Fault-injection hooks for the tests: kill the worker as a crash would, lose the GPU as a driver reset would.
