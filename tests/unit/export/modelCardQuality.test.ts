@@ -72,7 +72,7 @@ describe('the export zip: files beside README.md', () => {
   it('holds the avatar files, and refuses names that would clash or nest', async () => {
     const base = { safetensors: new Uint8Array(8), config: {}, generationConfig: {}, tokenizerFiles: {}, card: 'card' };
     const zip = await buildExportZip({ ...base, extraFiles: { 'avatar-alice_w.jpg': new Uint8Array([1, 2, 3]) } });
-    const entries = await new ZipReader(new BlobReader(new Blob([zip]))).getEntries();
+    const entries = await new ZipReader(new BlobReader(new Blob([zip as Uint8Array<ArrayBuffer>]))).getEntries();
     const avatar = entries.find((e) => e.filename === 'avatar-alice_w.jpg');
     expect(avatar).toBeDefined();
     expect(Array.from(await (avatar as unknown as { getData(w: Uint8ArrayWriter): Promise<Uint8Array> }).getData(new Uint8ArrayWriter()))).toEqual([1, 2, 3]);
