@@ -77,6 +77,14 @@ describe('the copy rule at its boundaries', () => {
     expect(referenceCopy(['alpha beta gamma delta epsilon zeta', 'eta theta iota kappa lambda mu'], 'beta gamma delta epsilon zeta eta theta iota kappa lambda')).toBeNull();
   });
 
+  test('a run that reaches a kept tweet’s last word (or starts at its first) counts in full', () => {
+    const k = buildCopyIndex(['zero one two three four five six seven', 'unrelated words here and there again ok']);
+    // the text starts mid-tweet and runs to the kept tweet's end, then goes on
+    expect(findCopy(k, 'so zero one two three four five six seven and then more words')).toEqual({ tweet: 0, run: 8 });
+    expect(findCopy(k, 'so one two three four five six seven and then more words after')).toBeNull();
+    expect(findCopy(k, 'two three four five six seven')).toEqual({ tweet: 0, run: 6 });
+  });
+
   test('the longest run wins, ties go to the lowest index', () => {
     const k = ['a b c d e f g h i j', 'x a b c d e f g h i j k', 'a b c d e f g h i j'];
     expect(findCopy(buildCopyIndex(k), 'a b c d e f g h i j k')).toEqual({ tweet: 1, run: 11 });
