@@ -35,8 +35,9 @@ function copyNote(copy: CopyInfo | null, replaced: number, gaveUp: boolean): HTM
 }
 
 /** The line above the cards: how many of the tweets shown copy a training tweet. */
-export function copyCountText(shown: number, copies: number, replaced: number): string {
+export function copyCountText(shown: number, copies: number, replaced: number, gaveUp = 0): string {
   if (shown === 0) return '';
+  const tail = gaveUp > 0 ? ` “Only new tweets” gave up on ${gaveUp}: every try copied.` : '';
   const head = copies === 0 ? `None of the ${shown} tweets shown copies one of the training tweets.` : `${copies} of the ${shown} tweets shown ${copies === 1 ? 'copies' : 'copy'} a training tweet.`;
-  return replaced > 0 ? `${head} ${replaced} ${replaced === 1 ? 'copy was' : 'copies were'} replaced by new samples.` : head;
+  return (replaced > 0 ? `${head} ${replaced} ${replaced === 1 ? 'copy was' : 'copies were'} replaced by new samples.` : head) + tail;
 }

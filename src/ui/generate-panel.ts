@@ -18,9 +18,9 @@ export function mountGeneratePanel(app: App): void {
   const copyCount = h('p', { id: 'copy-count', class: 'copy-count', role: 'status' });
   copyCount.hidden = true;
   list.before(copyCount);
-  const counts = { shown: 0, copies: 0, replaced: 0 };
+  const counts = { shown: 0, copies: 0, replaced: 0, gaveUp: 0 };
   const showCount = () => {
-    copyCount.textContent = copyCountText(counts.shown, counts.copies, counts.replaced);
+    copyCount.textContent = copyCountText(counts.shown, counts.copies, counts.replaced, counts.gaveUp);
     copyCount.hidden = counts.shown === 0;
   };
 
@@ -69,6 +69,7 @@ export function mountGeneratePanel(app: App): void {
       counts.shown++;
       if (e.copy) counts.copies++;
       counts.replaced += e.replaced ?? 0;
+      if (e.gaveUp) counts.gaveUp++;
       showCount();
     }
   };
@@ -77,7 +78,7 @@ export function mountGeneratePanel(app: App): void {
     const settings = readSettings();
     cards.length = 0;
     list.replaceChildren();
-    Object.assign(counts, { shown: 0, copies: 0, replaced: 0 });
+    Object.assign(counts, { shown: 0, copies: 0, replaced: 0, gaveUp: 0 });
     showCount();
     say(message, '');
     app.state.generating = true;
