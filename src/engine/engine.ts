@@ -71,6 +71,8 @@ export class EngineImpl implements Engine {
   private readonly copies = new CopyChecker(() => this.archives.all);
   /** Per-person validation losses of the base model, measured as training starts (merged bots). */
   private peopleBefore: Array<{ valTweets: number; loss: number | null }> | null = null;
+  /** The last fine-tune's quality, also when storage could not keep the model (private windows). */
+  private lastQuality: { modelId: string; quality: QualityReport } | null = null;
 
   async init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
@@ -318,6 +320,7 @@ export class EngineImpl implements Engine {
       session.finish();
       const quality = await this.measureQuality(session, result, onProgress);
       const modelId = await this.saveFinetuned(session, result, quality);
+      this.lastQuality = { modelId, quality };
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
       return { modelId, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, quality };
     } finally {
@@ -397,6 +400,7 @@ export class EngineImpl implements Engine {
 
   async qualityReport(): Promise<QualityReport | null> {
     if (!this.model) return null;
+    if (this.lastQuality?.modelId === this.model.info.id) return this.lastQuality.quality;
     const record = await this.storage$().getModel(this.model.info.id).catch(() => undefined);
     return (record?.archiveSummary as FinetuneNotes | undefined)?.quality ?? null;
   }
