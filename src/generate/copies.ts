@@ -43,6 +43,8 @@ export interface CopyIndex {
   /** Scratch for findCopy (one check at a time: the worker is single-threaded). */
   readonly hits: Int32Array;
   readonly lastPosition: Int32Array;
+  /** Two rows of the longest-common-run table, as long as the longest kept tweet + 1 (no garbage per check). */
+  readonly rows: [Int32Array, Int32Array];
 }
 
 /** The n-gram length indexed; any qualifying run is at least this long (see the file comment). */
@@ -176,14 +178,18 @@ export function buildCopyIndex(kept: string[]): CopyIndex {
       e++;
     }
   }
-  return { size: kept.length, vocab, words, offsets, head, next, entryHash, entryTweet, hits: new Int32Array(kept.length), lastPosition: new Int32Array(kept.length).fill(-1) };
+  let longest = 0;
+  for (let t = 0; t < kept.length; t++) longest = Math.max(longest, offsets[t + 1] - offsets[t]);
+  const rows: [Int32Array, Int32Array] = [new Int32Array(longest + 1), new Int32Array(longest + 1)];
+  return { size: kept.length, vocab, words, offsets, head, next, entryHash, entryTweet, hits: new Int32Array(kept.length), lastPosition: new Int32Array(kept.length).fill(-1), rows };
 }
 
 /** Longest run of consecutive equal ids shared by `a` and b[from, to). */
-function longestCommonRun(a: Int32Array, b: Int32Array, from: number, to: number): number {
+function longestCommonRun(a: Int32Array, b: Int32Array, from: number, to: number, rows: [Int32Array, Int32Array]): number {
   const m = to - from;
-  let prev = new Int32Array(m + 1);
-  let row = new Int32Array(m + 1);
+  let prev = rows[0];
+  let row = rows[1];
+  prev.fill(0, 0, m + 1);
   let best = 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
@@ -192,7 +198,9 @@ function longestCommonRun(a: Int32Array, b: Int32Array, from: number, to: number
       row[j] = v;
       if (v > best) best = v;
     }
-    [prev, row] = [row, prev];
+    const done = prev;
+    prev = row;
+    row = done;
   }
   return best;
 }
@@ -234,7 +242,7 @@ export function findCopy(index: CopyIndex, text: string): CopyMatch | null {
   for (const { t, bound } of candidates) {
     if (bound < Math.max(threshold, bestRun)) break;
     if (bound === bestRun && t > bestTweet) continue;
-    const run = longestCommonRun(q, index.words, index.offsets[t], index.offsets[t + 1]);
+    const run = longestCommonRun(q, index.words, index.offsets[t], index.offsets[t + 1], index.rows);
     if (run > bestRun || (run === bestRun && t < bestTweet)) {
       bestRun = run;
       bestTweet = t;
