@@ -5,17 +5,17 @@
  *
  * The corpus: words drawn from a Zipf-like vocabulary of 30,000 made-up words (so common words
  * and common 4-grams recur as in real tweets), 4 to 45 words a tweet, punctuation, typographic
- * apostrophes, and a share of tweets with non-ASCII text (accents, emoji, Japanese) or a colon,
- * which take the Intl.Segmenter path. The texts checked: verbatim kept tweets, kept tweets with
+ * apostrophes, and a share of tweets with accents (the Latin-text shortcut) or emoji, Japanese or
+ * a colon (the Intl.Segmenter path). The texts checked: verbatim kept tweets, kept tweets with
  * their end rewritten, splices of two kept tweets, and fresh word salad from the same vocabulary.
  */
-import { buildCopyIndex, findCopy } from '../src/generate/copies';
+import { buildCopyIndex, findCopy, latinWords } from '../src/generate/copies';
 import { mulberry32 } from '../src/random';
 
 export interface CopyFigures {
   tweets: number;
   words: number;
-  /** Share of kept tweets that take the Intl.Segmenter path (not the ASCII shortcut). */
+  /** Share of kept tweets that take the Intl.Segmenter path (not the Latin-text shortcut). */
   segmenterShare: number;
   buildMs: number[];
   checks: number;
@@ -62,7 +62,7 @@ function percentile(sorted: number[], p: number): number {
 export function measureCopies(opts: { tweets: number; checks: number; builds: number; log: (line: string) => void }): CopyFigures {
   const kept = syntheticTweets(opts.tweets, 12);
   const words = kept.reduce((s, t) => s + t.split(' ').length, 0);
-  const segmenterShare = kept.filter((t) => /[^\x00-\x7f‘’]|[:_]/.test(t.toLowerCase())).length / kept.length;
+  const segmenterShare = kept.filter((t) => latinWords(t.toLowerCase()) === null).length / kept.length;
   const buildMs: number[] = [];
   let index = buildCopyIndex(kept.slice(0, 1000)); // warm the JIT on a small corpus
   for (let b = 0; b < opts.builds; b++) {

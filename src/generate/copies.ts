@@ -15,9 +15,9 @@
  * their bound cannot beat the best run found.
  *
  * Intl.Segmenter costs about 1.5 µs per segment in V8, too slow to index 100,000 tweets in under
- * 2 s, so pure-ASCII texts without `:` or `_` (most tweets; ‘ ’ allowed) are split by `asciiWords`, which follows
+ * 2 s, so texts in ASCII and common Latin letters without `:` or `_` (most tweets) are split by `latinWords`, which follows
  * the same UAX #29 rules for those characters (a property test checks it against the Segmenter);
- * everything else goes to the Segmenter.
+ * everything else (emoji, CJK, …) goes to the Segmenter.
  */
 
 export interface CopyMatch {
@@ -57,7 +57,7 @@ let segmenter: Intl.Segmenter | null = null;
 /** The text's words: word-like segments of the lower-cased text. */
 export function textWords(text: string): string[] {
   const lower = text.toLowerCase();
-  const fast = asciiWords(lower);
+  const fast = latinWords(lower);
   if (fast !== null) return fast;
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' });
   const out: string[] = [];
@@ -77,23 +77,39 @@ const enum Kind {
 
 function kindOf(c: number): Kind {
   if (c >= 97 && c <= 122) return Kind.Letter;
+  if (isLatinLetter(c)) return Kind.Letter;
   if (c >= 48 && c <= 57) return Kind.Digit;
   if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019) return Kind.MidNumLet;
   if (c === 44 || c === 59) return Kind.MidNum;
   return Kind.Other;
 }
 
+/** Lower-case letters of Latin-1 and Latin Extended-A (ß à … ÿ, ā … ſ; not ÷): ALetter in UAX #29. */
+function isLatinLetter(c: number): boolean {
+  return (c >= 0xdf && c <= 0xff && c !== 0xf7) || (c >= 0x100 && c <= 0x17f);
+}
+
+/** Typographic punctuation tweets are full of that never joins words: – — “ ” … and the no-break space. */
+function isPlainPunctuation(c: number): boolean {
+  return c === 0x2013 || c === 0x2014 || c === 0x201c || c === 0x201d || c === 0x2026 || c === 0xa0;
+}
+
 /**
- * Word-like segments of a lower-case ASCII text (plus the typographic apostrophes ‘ ’ phones type),
- * exactly as the Segmenter gives them; null when the text has a character this shortcut does not
- * handle (other non-ASCII, upper case, `:` whose joining depends on the locale, `_` whose lone
- * segments are not word-like).
+ * Word-like segments of a lower-case text in ASCII and common Latin letters (plus the typographic
+ * apostrophes ‘ ’, dashes, quotes and ellipsis phones type), exactly as the Segmenter gives them;
+ * null when the text has a character this shortcut does not handle (anything else non-ASCII, such
+ * as emoji or CJK; upper case; `:` whose joining depends on the locale; `_` whose lone segments are
+ * not word-like).
  */
-export function asciiWords(text: string): string[] | null {
+export function latinWords(text: string): string[] | null {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if ((c > 127 && c !== 0x2018 && c !== 0x2019) || c === 58 || c === 95 || (c >= 65 && c <= 90)) return null;
+    if (c > 127) {
+      if (c === 0x2018 || c === 0x2019 || isLatinLetter(c) || isPlainPunctuation(c)) continue;
+      return null;
+    }
+    if (c === 58 || c === 95 || (c >= 65 && c <= 90)) return null;
   }
   const out: string[] = [];
   let start = -1;

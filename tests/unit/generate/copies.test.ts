@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { asciiWords, buildCopyIndex, copyThreshold, findCopy, textWords } from '../../../src/generate/copies';
+import { latinWords, buildCopyIndex, copyThreshold, findCopy, textWords } from '../../../src/generate/copies';
 import { fuzzParams } from '../../helpers/fuzz';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
@@ -104,21 +104,23 @@ describe('the copy rule at its boundaries', () => {
   });
 });
 
-describe('the ASCII shortcut splits exactly as Intl.Segmenter', () => {
+describe('the Latin-text shortcut splits exactly as Intl.Segmenter', () => {
   test('hand-picked cases', () => {
     for (const t of ["don't stop", 'don’t ‘quote’ it’s 1’2', 'a.b 1.2 a.1 1,2 a,b 1;2 3.14.15 a..b', "'quoted' x-y 1-2 #tag @who $5 50%", 'a\r\nb\tc', '']) {
-      expect(asciiWords(t)).toEqual(referenceWords(t));
+      expect(latinWords(t)).toEqual(referenceWords(t));
     }
-    expect(asciiWords('a:b')).toBeNull();
-    expect(asciiWords('a_b')).toBeNull();
-    expect(asciiWords('café')).toBeNull();
+    expect(latinWords('a:b')).toBeNull();
+    expect(latinWords('a_b')).toBeNull();
+    expect(latinWords('café naïve straße – “quoted”… ’tis')).toEqual(referenceWords('café naïve straße – “quoted”… ’tis'));
+    expect(latinWords('party 🎉 time')).toBeNull();
+    expect(latinWords('日本')).toBeNull();
   });
 
   test('property: any lower-case ASCII text it accepts', () => {
-    const alphabet = fc.constantFrom(...[...'ab1 2.\',;-!?\n\t#@$%&()"/*+<=>[]{}|~`^', '\u2018', '\u2019']);
+    const alphabet = fc.constantFrom(...[...'ab1 2.\',;-!?\n\t#@$%&()"/*+<=>[]{}|~`^éßñÿąſ', '\u2018', '\u2019', '\u2013', '\u2014', '\u201c', '\u201d', '\u2026', '\u00a0']);
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 30 }).map((cs) => cs.join('')), (t) => {
-        expect(asciiWords(t)).toEqual(referenceWords(t));
+        expect(latinWords(t)).toEqual(referenceWords(t));
       }),
       fuzzParams(3000, 12),
     );
