@@ -15,7 +15,7 @@
  * their bound cannot beat the best run found.
  *
  * Intl.Segmenter costs about 1.5 µs per segment in V8, too slow to index 100,000 tweets in under
- * 2 s, so texts in ASCII and common Latin letters without `:` or `_` (most tweets) are split by `latinWords`, which follows
+ * 2 s, so texts in ASCII and common Latin letters, with emoji (most tweets) are split by `latinWords`, which follows
  * the same UAX #29 rules for those characters (a property test checks it against the Segmenter);
  * everything else (emoji, CJK, …) goes to the Segmenter.
  */
@@ -59,9 +59,13 @@ export function textWords(text: string): string[] {
   const lower = text.toLowerCase();
   const fast = latinWords(lower);
   if (fast !== null) return fast;
+  return segmenterWords(lower);
+}
+
+function segmenterWords(text: string): string[] {
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' });
   const out: string[] = [];
-  for (const s of segmenter.segment(lower)) if (s.isWordLike) out.push(s.segment);
+  for (const s of segmenter.segment(text)) if (s.isWordLike) out.push(s.segment);
   return out;
 }
 
@@ -73,7 +77,12 @@ const enum Kind {
   MidNumLet = 3,
   /** `,` and `;`: join digit·digit only (WB11/12). */
   MidNum = 4,
+  /** `:` where the Segmenter's locale joins letter·letter with it (WB6/7); else Other. */
+  MidLetter = 5,
 }
+
+/** Whether this browser's Segmenter joins "a:b" (UAX #29 says so; some locales' rules do not): asked once. */
+let colonJoins: boolean | null = null;
 
 function kindOf(c: number): Kind {
   if (c >= 97 && c <= 122) return Kind.Letter;
@@ -81,7 +90,26 @@ function kindOf(c: number): Kind {
   if (c >= 48 && c <= 57) return Kind.Digit;
   if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019) return Kind.MidNumLet;
   if (c === 44 || c === 59) return Kind.MidNum;
+  if (c === 58 && colonJoins) return Kind.MidLetter;
   return Kind.Other;
+}
+
+/**
+ * Emoji and symbols that are plain breaks between words (Extended_Pictographic, word-break Other):
+ * U+1F300–1FAFF (pictographs, emoticons, transport, supplemental) and U+2600–27BF (symbols,
+ * dingbats). Flags, enclosed letters and the like are left to the Segmenter.
+ */
+function isPictograph(cp: number): boolean {
+  return (cp >= 0x1f300 && cp <= 0x1faff && !isEmojiModifier(cp)) || (cp >= 0x2600 && cp <= 0x27bf);
+}
+
+function isEmojiModifier(cp: number): boolean {
+  return cp >= 0x1f3fb && cp <= 0x1f3ff;
+}
+
+/** Extend, ZWJ and variation selectors: they attach to the character before them (WB4). */
+function attaches(cp: number): boolean {
+  return cp === 0xfe0f || cp === 0xfe0e || cp === 0x200d || cp === 0x20e3 || isEmojiModifier(cp);
 }
 
 /** Lower-case letters of Latin-1 and Latin Extended-A (ß à … ÿ, ā … ſ; not ÷): ALetter in UAX #29. */
@@ -97,9 +125,9 @@ function isPlainPunctuation(c: number): boolean {
 /**
  * Word-like segments of a lower-case text in ASCII and common Latin letters (plus the typographic
  * apostrophes ‘ ’, dashes, quotes and ellipsis phones type), exactly as the Segmenter gives them;
- * null when the text has a character this shortcut does not handle (anything else non-ASCII, such
- * as emoji or CJK; upper case; `:` whose joining depends on the locale; `_` whose lone segments are
- * not word-like).
+ * null when the text has a character this shortcut does not handle (other non-ASCII such as CJK,
+ * flags or an emoji modifier after a letter; upper case; `_`, whose lone segments are not
+ * word-like). Emoji and symbols are breaks; `:` joins letters where this browser's Segmenter says so.
  */
 export function latinWords(text: string): string[] | null {
   const n = text.length;
@@ -107,9 +135,15 @@ export function latinWords(text: string): string[] | null {
     const c = text.charCodeAt(i);
     if (c > 127) {
       if (c === 0x2018 || c === 0x2019 || isLatinLetter(c) || isPlainPunctuation(c)) continue;
+      const cp = text.codePointAt(i) as number;
+      if (cp > 0xffff) i++;
+      // An attaching mark after a word character or a joiner would change the words (WB4): ask the Segmenter.
+      if (attaches(cp) && i > 0 && kindOf(text.charCodeAt(i - (cp > 0xffff ? 2 : 1))) !== Kind.Other) return null;
+      if (isPictograph(cp) || attaches(cp)) continue;
       return null;
     }
-    if (c === 58 || c === 95 || (c >= 65 && c <= 90)) return null;
+    if (c === 95 || (c >= 65 && c <= 90)) return null;
+    if (c === 58 && colonJoins === null) colonJoins = segmenterWords('a:b').length === 1;
   }
   const out: string[] = [];
   let start = -1;
@@ -119,10 +153,10 @@ export function latinWords(text: string): string[] | null {
       if (start < 0) start = i;
       continue;
     }
-    if (start >= 0 && (k === Kind.MidNumLet || k === Kind.MidNum) && i + 1 < n) {
+    if (start >= 0 && k >= Kind.MidNumLet && i + 1 < n) {
       const before = kindOf(text.charCodeAt(i - 1));
       const after = kindOf(text.charCodeAt(i + 1));
-      if (before === after && (before === Kind.Digit || (before === Kind.Letter && k === Kind.MidNumLet))) continue;
+      if (before === after && (before === Kind.Digit ? k !== Kind.MidLetter : before === Kind.Letter && k !== Kind.MidNum)) continue;
     }
     if (start >= 0) out.push(text.slice(start, i));
     start = -1;
