@@ -26,6 +26,32 @@ export interface CopyFigures {
   copiesFound: number;
   verbatimFlagged: number;
   verbatimChecked: number;
+  /** Texts the Latin-text shortcut split, compared with this engine's own Intl.Segmenter, and how many differ. */
+  shortcutCompared: number;
+  shortcutMismatches: string[];
+}
+
+/** The shortcut against the page's own Intl.Segmenter (the property test checks Node's; browsers carry their own ICU). */
+function compareShortcut(texts: string[]): { compared: number; mismatches: string[] } {
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
+  let compared = 0;
+  const mismatches: string[] = [];
+  for (const t of texts) {
+    const lower = t.toLowerCase();
+    const fast = latinWords(lower);
+    if (fast === null) continue;
+    compared++;
+    const reference = Array.from(segmenter.segment(lower), (s) => (s.isWordLike ? s.segment : null)).filter((w): w is string => w !== null);
+    if (fast.join('\u0000') !== reference.join('\u0000') && mismatches.length < 5) mismatches.push(t);
+  }
+  return { compared, mismatches };
+}
+
+/** Short random strings over the characters the shortcut handles (letters, digits, joiners, emoji, marks). */
+function oddTexts(n: number, seed: number): string[] {
+  const random = mulberry32(seed);
+  const alphabet = [...'ab1 2.\',;:-!?\n#@éßñ_C', '\u2018', '\u2019', '\u2014', '\u201c', '\u2026', '\u00a0', '🎉', '❤', '🏻', '\ufe0f', '\u200d', '\u20e3'];
+  return Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(random() * 24) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
 }
 
 export function syntheticTweets(n: number, seed: number): string[] {
@@ -103,6 +129,7 @@ export function measureCopies(opts: { tweets: number; checks: number; builds: nu
     }
   }
   times.sort((a, b) => a - b);
+  const shortcut = compareShortcut([...kept.slice(0, 20_000), ...oddTexts(20_000, 78)]);
   return {
     tweets: kept.length,
     words,
@@ -115,5 +142,7 @@ export function measureCopies(opts: { tweets: number; checks: number; builds: nu
     copiesFound,
     verbatimFlagged,
     verbatimChecked,
+    shortcutCompared: shortcut.compared,
+    shortcutMismatches: shortcut.mismatches,
   };
 }

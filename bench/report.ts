@@ -265,6 +265,10 @@ function copyRows(c: Outcome<CopyFigures> | undefined, rows: Row[], checks: Chec
     detail: `median of ${n(c.checks)} checks (verbatim kept tweets, rewritten ends, splices of two, fresh text); 99th percentile ${ms(c.checkP99Ms)}, worst ${ms(c.checkMaxMs)}; ${n(c.copiesFound)} copies found`,
   });
   checks.push({ name: 'every verbatim kept tweet is flagged as a copy', ok: c.verbatimFlagged === c.verbatimChecked, detail: `${c.verbatimFlagged} of ${c.verbatimChecked}` });
+  if (c.shortcutCompared !== undefined) {
+    const bad = c.shortcutMismatches ?? [];
+    checks.push({ name: 'the Latin-text shortcut splits words as this browser’s Intl.Segmenter', ok: bad.length === 0, detail: `${c.shortcutCompared} texts${bad.length ? `; differs on ${bad.map((t) => JSON.stringify(t)).join(', ')}` : ''}` });
+  }
 }
 
 function planSentence(p: CorpusPlan): string {

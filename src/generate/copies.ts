@@ -73,24 +73,28 @@ const enum Kind {
   Other = 0,
   Letter = 1,
   Digit = 2,
-  /** `.` and `'`: join letter·letter and digit·digit (UAX #29 WB6/7, WB11/12). */
-  MidNumLet = 3,
-  /** `,` and `;`: join digit·digit only (WB11/12). */
-  MidNum = 4,
-  /** `:` where the Segmenter's locale joins letter·letter with it (WB6/7); else Other. */
-  MidLetter = 5,
+  /**
+   * `.` `'` ‘ ’ `,` `;` `:`: may join two letters or two digits into one word (UAX #29 WB6/7,
+   * WB11/12). Which join what differs between browsers (Chromium's rules do not join letters with
+   * `.` or `:`, Node's ICU does), so it is asked of this engine's Segmenter once (`joins`).
+   */
+  Joiner = 3,
 }
 
-/** Whether this browser's Segmenter joins "a:b" (UAX #29 says so; some locales' rules do not): asked once. */
-let colonJoins: boolean | null = null;
+const JOINERS = ['.', "'", '\u2018', '\u2019', ',', ';', ':'];
+/** For each joiner: does it join letter·letter, digit·digit, in this engine's Segmenter? */
+let joinTable: Map<number, { letters: boolean; digits: boolean }> | null = null;
+
+function joins(): Map<number, { letters: boolean; digits: boolean }> {
+  joinTable ??= new Map(JOINERS.map((j) => [j.charCodeAt(0), { letters: segmenterWords(`a${j}b`).length === 1, digits: segmenterWords(`1${j}2`).length === 1 }]));
+  return joinTable;
+}
 
 function kindOf(c: number): Kind {
   if (c >= 97 && c <= 122) return Kind.Letter;
   if (isLatinLetter(c)) return Kind.Letter;
   if (c >= 48 && c <= 57) return Kind.Digit;
-  if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019) return Kind.MidNumLet;
-  if (c === 44 || c === 59) return Kind.MidNum;
-  if (c === 58 && colonJoins) return Kind.MidLetter;
+  if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019 || c === 44 || c === 59 || c === 58) return Kind.Joiner;
   return Kind.Other;
 }
 
@@ -127,7 +131,7 @@ function isPlainPunctuation(c: number): boolean {
  * apostrophes ‘ ’, dashes, quotes and ellipsis phones type), exactly as the Segmenter gives them;
  * null when the text has a character this shortcut does not handle (other non-ASCII such as CJK,
  * flags or an emoji modifier after a letter; upper case; `_`, whose lone segments are not
- * word-like). Emoji and symbols are breaks; `:` joins letters where this browser's Segmenter says so.
+ * word-like). Emoji and symbols are breaks; the joiners join what this engine's Segmenter joins.
  */
 export function latinWords(text: string): string[] | null {
   const n = text.length;
@@ -143,8 +147,8 @@ export function latinWords(text: string): string[] | null {
       return null;
     }
     if (c === 95 || (c >= 65 && c <= 90)) return null;
-    if (c === 58 && colonJoins === null) colonJoins = segmenterWords('a:b').length === 1;
   }
+  const table = joins();
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i < n; i++) {
@@ -153,10 +157,11 @@ export function latinWords(text: string): string[] | null {
       if (start < 0) start = i;
       continue;
     }
-    if (start >= 0 && k >= Kind.MidNumLet && i + 1 < n) {
+    if (start >= 0 && k === Kind.Joiner && i + 1 < n) {
       const before = kindOf(text.charCodeAt(i - 1));
       const after = kindOf(text.charCodeAt(i + 1));
-      if (before === after && (before === Kind.Digit ? k !== Kind.MidLetter : before === Kind.Letter && k !== Kind.MidNum)) continue;
+      const joiner = table.get(text.charCodeAt(i));
+      if (joiner && before === after && (before === Kind.Digit ? joiner.digits : before === Kind.Letter && joiner.letters)) continue;
     }
     if (start >= 0) out.push(text.slice(start, i));
     start = -1;

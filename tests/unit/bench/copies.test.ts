@@ -15,6 +15,8 @@ const figures: CopyFigures = {
   copiesFound: 2033,
   verbatimFlagged: 1000,
   verbatimChecked: 1000,
+  shortcutCompared: 30_000,
+  shortcutMismatches: [],
 };
 
 const results = (copies: BenchResults['copies']): BenchResults => ({ date: '2026-11-30', environment: {}, training: [], durations: {}, copies });
@@ -27,7 +29,11 @@ describe('the copy-check bench rows', () => {
       ['Copy check: one generated tweet', '10 µs'],
     ]);
     expect(rows[1].detail).toContain('99th percentile 65 µs, worst 15.60 ms');
-    expect(checks).toEqual([{ name: 'every verbatim kept tweet is flagged as a copy', ok: true, detail: '1000 of 1000' }]);
+    expect(checks).toEqual([
+      { name: 'every verbatim kept tweet is flagged as a copy', ok: true, detail: '1000 of 1000' },
+      { name: 'the Latin-text shortcut splits words as this browser’s Intl.Segmenter', ok: true, detail: '30000 texts' },
+    ]);
+    expect(buildRows(results({ ...figures, shortcutMismatches: ['a:b'] })).checks[1].ok).toBe(false);
     expect(buildRows(results({ ...figures, verbatimFlagged: 999 })).checks[0].ok).toBe(false);
   });
 
@@ -41,5 +47,7 @@ describe('the copy-check bench rows', () => {
     expect(f.tweets).toBe(2000);
     expect(f.verbatimFlagged).toBe(f.verbatimChecked);
     expect(f.verbatimChecked).toBeGreaterThan(0);
+    expect(f.shortcutCompared).toBeGreaterThan(2000);
+    expect(f.shortcutMismatches).toEqual([]);
   });
 });
