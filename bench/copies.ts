@@ -5,17 +5,17 @@
  *
  * The corpus: words drawn from a Zipf-like vocabulary of 30,000 made-up words (so common words
  * and common 4-grams recur as in real tweets), 4 to 45 words a tweet, punctuation, typographic
- * apostrophes, and a share of tweets with non-ASCII text (accents, emoji, Japanese) or a colon,
- * which take the Intl.Segmenter path. The texts checked: verbatim kept tweets, kept tweets with
+ * apostrophes, and a share of tweets with accents (the Latin-text shortcut) or emoji, Japanese or
+ * a colon (the Intl.Segmenter path). The texts checked: verbatim kept tweets, kept tweets with
  * their end rewritten, splices of two kept tweets, and fresh word salad from the same vocabulary.
  */
-import { buildCopyIndex, findCopy } from '../src/generate/copies';
+import { buildCopyIndex, findCopy, latinWords } from '../src/generate/copies';
 import { mulberry32 } from '../src/random';
 
 export interface CopyFigures {
   tweets: number;
   words: number;
-  /** Share of kept tweets that take the Intl.Segmenter path (not the ASCII shortcut). */
+  /** Share of kept tweets that take the Intl.Segmenter path (not the Latin-text shortcut). */
   segmenterShare: number;
   buildMs: number[];
   checks: number;
@@ -26,6 +26,32 @@ export interface CopyFigures {
   copiesFound: number;
   verbatimFlagged: number;
   verbatimChecked: number;
+  /** Texts the Latin-text shortcut split, compared with this engine's own Intl.Segmenter, and how many differ. */
+  shortcutCompared: number;
+  shortcutMismatches: string[];
+}
+
+/** The shortcut against the page's own Intl.Segmenter (the property test checks Node's; browsers carry their own ICU). */
+function compareShortcut(texts: string[]): { compared: number; mismatches: string[] } {
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
+  let compared = 0;
+  const mismatches: string[] = [];
+  for (const t of texts) {
+    const lower = t.toLowerCase();
+    const fast = latinWords(lower);
+    if (fast === null) continue;
+    compared++;
+    const reference = Array.from(segmenter.segment(lower), (s) => (s.isWordLike ? s.segment : null)).filter((w): w is string => w !== null);
+    if (fast.join('\u0000') !== reference.join('\u0000') && mismatches.length < 5) mismatches.push(t);
+  }
+  return { compared, mismatches };
+}
+
+/** Short random strings over the characters the shortcut handles (letters, digits, joiners, emoji, marks). */
+function oddTexts(n: number, seed: number): string[] {
+  const random = mulberry32(seed);
+  const alphabet = [...'ab1 2.\',;:-!?\n#@éßñ_C', '\u2018', '\u2019', '\u2014', '\u201c', '\u2026', '\u00a0', '🎉', '❤', '🏻', '\ufe0f', '\u200d', '\u20e3'];
+  return Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(random() * 24) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
 }
 
 export function syntheticTweets(n: number, seed: number): string[] {
@@ -62,7 +88,7 @@ function percentile(sorted: number[], p: number): number {
 export function measureCopies(opts: { tweets: number; checks: number; builds: number; log: (line: string) => void }): CopyFigures {
   const kept = syntheticTweets(opts.tweets, 12);
   const words = kept.reduce((s, t) => s + t.split(' ').length, 0);
-  const segmenterShare = kept.filter((t) => /[^\x00-\x7f‘’]|[:_]/.test(t.toLowerCase())).length / kept.length;
+  const segmenterShare = kept.filter((t) => latinWords(t.toLowerCase()) === null).length / kept.length;
   const buildMs: number[] = [];
   let index = buildCopyIndex(kept.slice(0, 1000)); // warm the JIT on a small corpus
   for (let b = 0; b < opts.builds; b++) {
@@ -103,6 +129,7 @@ export function measureCopies(opts: { tweets: number; checks: number; builds: nu
     }
   }
   times.sort((a, b) => a - b);
+  const shortcut = compareShortcut([...kept.slice(0, 20_000), ...oddTexts(20_000, 78)]);
   return {
     tweets: kept.length,
     words,
@@ -115,5 +142,7 @@ export function measureCopies(opts: { tweets: number; checks: number; builds: nu
     copiesFound,
     verbatimFlagged,
     verbatimChecked,
+    shortcutCompared: shortcut.compared,
+    shortcutMismatches: shortcut.mismatches,
   };
 }

@@ -315,7 +315,7 @@ function copyRows(c: Outcome<CopyFigures> | undefined, rows: Row[], checks: Chec
   rows.push({
     figure: `Copy check: build the index of ${n(c.tweets)} tweets`,
     value: fmtSeconds(median(build) / 1000),
-    detail: `median of ${build.length} builds (${build.map((ms) => fmtSeconds(ms / 1000)).join(', ')}); ${n(c.words)} words, ${Math.round(c.segmenterShare * 100)}% of tweets through Intl.Segmenter, the rest through the ASCII shortcut; word 4-grams hashed`,
+    detail: `median of ${build.length} builds (${build.map((ms) => fmtSeconds(ms / 1000)).join(', ')}); ${n(c.words)} words, ${Math.round(c.segmenterShare * 100)}% of tweets through Intl.Segmenter, the rest through the Latin-text shortcut; word 4-grams hashed`,
   });
   const ms = (x: number) => (x < 0.1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
   rows.push({
@@ -324,6 +324,10 @@ function copyRows(c: Outcome<CopyFigures> | undefined, rows: Row[], checks: Chec
     detail: `median of ${n(c.checks)} checks (verbatim kept tweets, rewritten ends, splices of two, fresh text); 99th percentile ${ms(c.checkP99Ms)}, worst ${ms(c.checkMaxMs)}; ${n(c.copiesFound)} copies found`,
   });
   checks.push({ name: 'every verbatim kept tweet is flagged as a copy', ok: c.verbatimFlagged === c.verbatimChecked, detail: `${c.verbatimFlagged} of ${c.verbatimChecked}` });
+  if (c.shortcutCompared !== undefined) {
+    const bad = c.shortcutMismatches ?? [];
+    checks.push({ name: 'the Latin-text shortcut splits words as this browser’s Intl.Segmenter', ok: bad.length === 0, detail: `${c.shortcutCompared} texts${bad.length ? `; differs on ${bad.map((t) => JSON.stringify(t)).join(', ')}` : ''}` });
+  }
 }
 
 /**

@@ -218,7 +218,7 @@ async function main(): Promise<number> {
     }
 
     if (phases.has('copies')) {
-      results.copies = await timed('copies', () => run('copies', { tweets: 100_000, checks: 4000, builds: 3 }));
+      results.copies = await timed('copies', () => run('copies', { tweets: 100_000, checks: 4000, builds: 5 }));
     }
 
     if (phases.has('dataset')) {

@@ -199,6 +199,56 @@ export interface TrainResult {
   cancelled: boolean;
   /** Training time, as the page's "Elapsed" and the model card state it. */
   seconds?: number;
+  /** Per-person losses and the seeded tweets' copy count, measured after training (absent when cancelled). */
+  quality?: QualityReport | null;
+}
+
+/** A generated text copies one of the person's kept (training) tweets (src/generate/copies.ts). */
+export interface CopyInfo {
+  /** The kept tweet, as cleaned for training. */
+  original: string;
+  /** When it was tweeted (ISO), when the archive says. */
+  date: string | null;
+  /** Whose archive it is from. */
+  username: string;
+  /** Longest run of consecutive words the two share, and the generated text's word count. */
+  run: number;
+  words: number;
+}
+
+export interface PersonQuality {
+  username: string;
+  displayName: string;
+  /** Held-out (validation) tweets of this person. */
+  valTweets: number;
+  /** Mean next-token loss on them before and after fine-tuning (perplexity = e^loss); null when unmeasured. */
+  valLossBefore: number | null;
+  valLossAfter: number | null;
+}
+
+export interface SeededSample {
+  prompt: string;
+  seed: number;
+  text: string;
+  copy: CopyInfo | null;
+}
+
+/** How good the fine-tune is: validation loss before/after (per person for a merged bot), and whether it copies. */
+export interface QualityReport {
+  valLossBefore: number;
+  valLossAfter: number;
+  /** One per archive when the bot is merged from several; empty for one person (the totals are theirs). */
+  people: PersonQuality[];
+  /** The fixed set of seeded tweets written after training, and the settings they were written with. */
+  samples: SeededSample[];
+  sampleSettings: { maxNewTokens: number; temperature: number; topK: number; topP: number };
+  copies: number;
+}
+
+/** One round of "Real or bot?": a held-out tweet and a generated one, in random order. */
+export interface GameRound {
+  texts: [string, string];
+  realIndex: 0 | 1;
 }
 
 export interface CheckpointInfo {
@@ -218,12 +268,20 @@ export interface GenerateSettings {
   topK: number;
   topP: number;
   seed: number;
+  /** Replace tweets that copy a training tweet with fresh samples (a few tries each). */
+  onlyNew?: boolean;
 }
 
 export interface GenerateEvent {
   index: number;
   text: string;
   done: boolean;
+  /** On the done event: the training tweet this one copies, or null. */
+  copy?: CopyInfo | null;
+  /** How many copies were discarded for this card ("only new tweets"). */
+  replaced?: number;
+  /** "Only new tweets" gave up: every try copied, the last one is shown. */
+  gaveUp?: boolean;
 }
 
 export interface Engine {
@@ -258,6 +316,13 @@ export interface Engine {
 
   generate(settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<string[]>;
   stopGenerating(): Promise<void>;
+
+  /** Whether each text copies a kept tweet of the current archives (null where it does not). */
+  checkCopies(texts: string[]): Promise<Array<CopyInfo | null>>;
+  /** The quality figures of the current model when it was fine-tuned here, or null. */
+  qualityReport(): Promise<QualityReport | null>;
+  /** "Real or bot?": a held-out tweet (never trained on; it stays in this page) and a generated one. */
+  gameRound(round: number): Promise<GameRound>;
 
   exportModel(id: string): Promise<{ fileName: string; blob: Blob }>;
   importModelZip(file: Blob): Promise<LibraryEntry>;

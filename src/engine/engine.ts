@@ -3,7 +3,6 @@
  * Owns the tfjs backend, the archives, the current model, training and generation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { generate } from '../generate/generate';
 import { saveSafetensors } from '../model/index';
 import { fetchModelFiles, filesFromDrop } from '../hub/load';
 import { discoverRepoFiles } from '../hub/discover';
@@ -19,6 +18,9 @@ import type {
   ArchiveSummary,
   BackendReport,
   CheckpointInfo,
+  CopyInfo,
+  GameRound,
+  QualityReport,
   Engine,
   EngineFault,
   EngineInit,
@@ -36,6 +38,9 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { pickBackend, webgpuDevice } from './backend';
+import { CopyChecker } from './copy-check';
+import { gameRound, peopleLosses, peopleQuality, qualityReport, seededSamples, SEEDED_TWEETS } from './quality';
+import { writeTweets } from './writing';
 import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
 import { CHECKPOINT_ID, defaultSettings, nextTask, PreparationCancelled, PreparationGate, TrainingSession, type SessionMeta, type SessionResult } from './training';
 
@@ -50,6 +55,10 @@ interface FinetuneNotes {
   baseRepo: string;
   /** Languages of the kept tweets, most used first (absent in models made before they were recorded). */
   languages?: string[];
+  /** Per-person losses and the seeded tweets (absent for models trained before they were measured). */
+  quality?: QualityReport;
+  /** The people's profile pictures, for the exported card (kept out of tweetgpt.json). */
+  avatars?: Array<{ username: string; fileName: string; mimeType: string; bytes: Uint8Array }>;
 }
 
 export class EngineImpl implements Engine {
@@ -63,6 +72,12 @@ export class EngineImpl implements Engine {
   /** Pause and cancel while a session's dataset is being built (before `session` exists). */
   private preparing: PreparationGate | null = null;
   private generation: AbortController | null = null;
+  /** The copy check's index of every kept tweet, rebuilt when the archives change. */
+  private readonly copies = new CopyChecker(() => this.archives.all);
+  /** Per-person validation losses of the base model, measured as training starts (merged bots). */
+  private peopleBefore: Array<{ valTweets: number; loss: number | null }> | null = null;
+  /** The last fine-tune's quality, also when storage could not keep the model (private windows). */
+  private lastQuality: { modelId: string; quality: QualityReport } | null = null;
 
   async init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
@@ -248,9 +263,12 @@ export class EngineImpl implements Engine {
     if (this.session || this.preparing) throw new Error('Training is already running.');
     const texts = this.archives.merged().texts;
     const base = { id: model.info.id, repo: model.info.baseRepo };
+    this.peopleBefore = null;
+    // A merged bot: each person's validation loss on the base model (the trainer measures the total).
+    if (this.archives.all.length > 1) this.peopleBefore = await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize);
     return this.withTrainingLock(async () => {
       const session = await this.prepare((gate) => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
-      return session ? this.runSession(session) : cancelledBeforeTraining(settings.modelName);
+      return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(settings.modelName);
     });
   }
 
@@ -273,9 +291,10 @@ export class EngineImpl implements Engine {
     const model = this.requireModel();
     const texts = this.archives.merged().texts;
     const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
+    this.peopleBefore = null; // measured when the run started, in a page that is gone
     return this.withTrainingLock(async () => {
       const session = await this.prepare((gate) => TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress), gate));
-      return session ? this.runSession(session) : cancelledBeforeTraining(meta.modelName);
+      return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(meta.modelName);
     });
   }
 
@@ -326,7 +345,7 @@ export class EngineImpl implements Engine {
     };
   }
 
-  private async runSession(session: TrainingSession): Promise<TrainResult> {
+  private async runSession(session: TrainingSession, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
     this.session = session;
     try {
       const result = await session.run();
@@ -334,16 +353,29 @@ export class EngineImpl implements Engine {
         return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true, seconds: result.seconds };
       }
       session.finish();
-      const modelId = await this.saveFinetuned(session, result);
+      const quality = await this.measureQuality(session, result, onProgress);
+      const modelId = await this.saveFinetuned(session, result, quality);
+      this.lastQuality = { modelId, quality };
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
-      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds };
+      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality };
     } finally {
       this.session = null;
     }
   }
 
+  /** After training: each person's validation loss (merged bots) and the seeded tweets, checked for copies. */
+  private async measureQuality(session: TrainingSession, result: SessionResult, onProgress: (p: TrainProgress) => void): Promise<QualityReport> {
+    const say = (message: string) => onProgress({ ...lastProgress(session.meta), phase: 'evaluating', step: result.steps, totalSteps: result.steps, message });
+    const archives = this.archives.all;
+    if (archives.length > 1) say('Measuring each person’s validation loss after training…');
+    const after = await peopleLosses(session.model, archives, this.archives.merged().texts, session.meta.settings.seed, session.meta.settings.blockSize);
+    say(`Writing ${SEEDED_TWEETS} seeded tweets to check whether the bot copies…`);
+    const samples = await seededSamples(session.model, (t) => this.copies.check(t), new AbortController().signal);
+    return qualityReport(result.valLossBefore, result.valLossAfter, peopleQuality(archives, this.peopleBefore, after), samples);
+  }
+
   /** Saves the fine-tuned weights as a library model and makes it the current model. */
-  private async saveFinetuned(session: TrainingSession, result: SessionResult): Promise<string> {
+  private async saveFinetuned(session: TrainingSession, result: SessionResult, quality: QualityReport): Promise<string> {
     const model = session.model;
     const meta = session.meta;
     // A second run with the same name gets "name (2)": the library never lists two models alike.
@@ -362,6 +394,8 @@ export class EngineImpl implements Engine {
       backend: this.backendName(),
       baseRepo: meta.baseRepo,
       languages: detectLanguages(this.archives.all.flatMap((a) => a.tweets)),
+      quality,
+      avatars: this.archives.summaries().flatMap((a) => (a.avatar ? [{ username: a.username || a.fileName, ...a.avatar }] : [])),
     };
     const persisted = await this.saveToLibrary(
       { id, name, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
@@ -389,45 +423,43 @@ export class EngineImpl implements Engine {
     this.generation?.abort();
     const controller = new AbortController();
     this.generation = controller;
-    const { tokenizer, gpt2 } = model;
-    const promptIds = tokenizer.encode(settings.prompt);
-    const out: string[] = [];
     try {
-      for (let i = 0; i < settings.count && !controller.signal.aborted; i++) {
-        const decoder = tokenizer.streamDecoder();
-        let text = settings.prompt;
-        onEvent({ index: i, text, done: false });
-        for await (const id of generate(gpt2, promptIds, {
-          maxNewTokens: settings.maxNewTokens,
-          temperature: settings.temperature,
-          topK: settings.topK,
-          topP: settings.topP,
-          seed: settings.seed + i,
-          eosId: tokenizer.eosId,
-          signal: controller.signal,
-        })) {
-          // On wasm and cpu a token's data() resolves without leaving the task, so the worker would
-          // not see "stop" until the end: let its message queue run once per token.
-          await nextTask();
-          const piece = decoder.push(id);
-          if (piece) {
-            text += piece;
-            onEvent({ index: i, text, done: false });
-          }
-        }
-        // A length cut can end inside a multi-byte character: drop its half rather than show U+FFFD.
-        text += decoder.flush().replace(/\uFFFD+$/, '');
-        out.push(text);
-        onEvent({ index: i, text, done: true });
-      }
+      return await writeTweets(model, settings, (text) => this.copies.check(text), controller.signal, onEvent);
     } finally {
       if (this.generation === controller) this.generation = null;
     }
-    return out;
   }
 
   async stopGenerating(): Promise<void> {
     this.generation?.abort();
+  }
+
+  async checkCopies(texts: string[]): Promise<Array<CopyInfo | null>> {
+    return texts.map((t) => this.copies.check(t));
+  }
+
+  async qualityReport(): Promise<QualityReport | null> {
+    if (!this.model) return null;
+    if (this.lastQuality?.modelId === this.model.info.id) return this.lastQuality.quality;
+    const record = await this.storage$().getModel(this.model.info.id).catch(() => undefined);
+    return (record?.archiveSummary as FinetuneNotes | undefined)?.quality ?? null;
+  }
+
+  async gameRound(round: number): Promise<GameRound> {
+    const model = this.requireModel();
+    if (this.session && !this.session.trainer.isPaused) throw new Error('Training is running: pause it to play.');
+    const texts = this.archives.merged().texts;
+    if (texts.length === 0) throw new Error('Add an archive first: the real tweets come from it.');
+    const record = await this.storage$().getModel(model.info.id).catch(() => undefined);
+    const seed = (record?.archiveSummary as FinetuneNotes | undefined)?.settings.seed ?? defaultSettings(model, '').seed;
+    this.generation?.abort();
+    const controller = new AbortController();
+    this.generation = controller;
+    try {
+      return await gameRound(model, texts, seed, round, (t) => this.copies.check(t), controller.signal);
+    } finally {
+      if (this.generation === controller) this.generation = null;
+    }
   }
 
   // ---- export / import --------------------------------------------------------------------------
@@ -444,6 +476,7 @@ export class EngineImpl implements Engine {
       : { bos_token_id: 50256, eos_token_id: 50256, do_sample: true, max_length: 160, temperature: 1, top_k: 50, top_p: 0.95 };
     const tokenizerFiles: Record<string, Uint8Array> = {};
     for (const [name, bytes] of Object.entries(sideFiles(files))) if (name !== 'config.json' && name !== 'generation_config.json') tokenizerFiles[name] = bytes;
+    const avatars = exportAvatars(notes?.avatars ?? []);
     const card = writeModelCard({
       botName: notes?.botName ?? record.name,
       displayNames: notes?.people.map((p) => p.displayName) ?? [],
@@ -467,6 +500,8 @@ export class EngineImpl implements Engine {
       date: new Date(record.createdAt),
       modelId: slugify(record.name),
       languages: notes?.languages,
+      quality: notes?.quality,
+      avatars: avatars.map((a) => ({ username: a.username, file: a.file })),
     });
     config._name_or_path = record.baseRepo;
     const blob = await buildExportZipBlob({
@@ -475,7 +510,8 @@ export class EngineImpl implements Engine {
       generationConfig,
       tokenizerFiles,
       card,
-      meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes, finalValLoss: record.finalValLoss ?? null },
+      meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes: notes ? { ...notes, avatars: undefined } : undefined, finalValLoss: record.finalValLoss ?? null },
+      extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
     });
     return { fileName: `${slugify(record.name)}.zip`, blob };
   }
@@ -551,6 +587,18 @@ function libraryEntry(r: ModelRecord): LibraryEntry {
 /** What train() answers when it was cancelled before its first step. */
 function cancelledBeforeTraining(name: string): TrainResult {
   return { modelId: null, name, steps: 0, valLossBefore: NaN, valLossAfter: NaN, cancelled: true };
+}
+
+/** Avatar files for the export, named after their people (unique, plain names beside README.md). */
+function exportAvatars(avatars: NonNullable<FinetuneNotes['avatars']>): Array<{ username: string; file: string; bytes: Uint8Array }> {
+  const used = new Set<string>();
+  return avatars.map((a, i) => {
+    const ext = a.fileName.split('.').pop()?.toLowerCase().replace(/[^a-z0-9]/g, '') || 'jpg';
+    let file = `avatar-${slugify(a.username).replace(/[/.]/g, '-')}.${ext}`;
+    if (used.has(file)) file = `avatar-${i + 1}.${ext}`;
+    used.add(file);
+    return { username: a.username, file, bytes: a.bytes };
+  });
 }
 
 function lastProgress(meta: SessionMeta): TrainProgress {

@@ -21,6 +21,8 @@ export interface ExportInput {
   card: string;
   /** written as tweetgpt.json when given */
   meta?: object;
+  /** Other files beside README.md that the card refers to (the people's avatars), by plain file name. */
+  extraFiles?: Record<string, Uint8Array>;
 }
 
 export interface ImportedZip {
@@ -57,6 +59,11 @@ export async function buildExportZipBlob(input: ExportInput): Promise<Blob> {
     [CARD_FILE, new TextEncoder().encode(input.card)],
   ];
   if (input.meta) entries.push([META_FILE, json(input.meta)]);
+  const taken = new Set(entries.map(([name]) => name));
+  for (const [name, bytes] of Object.entries(input.extraFiles ?? {})) {
+    if (taken.has(name) || name.includes('/') || name === '') throw new Error(`Cannot export a file named "${name}" beside the model.`);
+    entries.push([name, bytes]);
+  }
 
   // BlobWriter, not Uint8ArrayWriter: the latter regrows its array on every chunk (quadratic:
   // minutes for a 500 MB model).

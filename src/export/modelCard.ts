@@ -70,6 +70,23 @@ export interface TrainingFacts {
   backend: string;
 }
 
+/** A seeded tweet written after training, and whether it copies a training tweet. */
+export interface CardSample {
+  prompt: string;
+  seed: number;
+  text: string;
+  copy: { original: string; date: string | null; username: string; run: number } | null;
+}
+
+/** How good the fine-tune is (src/engine/quality.ts): per-person losses and the seeded tweets. */
+export interface CardQuality {
+  people: Array<{ username: string; displayName: string; valTweets: number; valLossBefore: number | null; valLossAfter: number | null }>;
+  samples: CardSample[];
+  sampleSettings: { maxNewTokens: number; temperature: number; topK: number; topP: number };
+  /** Seeded tweets that copy a training tweet. */
+  copies: number;
+}
+
 export interface ModelCardInput {
   botName: string;
   displayNames: string[];
@@ -84,7 +101,13 @@ export interface ModelCardInput {
   thumbnail?: string;
   /** ISO 639-1 codes of the kept tweets' languages, most used first; omitted from the card when empty or absent. */
   languages?: string[];
+  quality?: CardQuality;
+  /** Avatar image files beside README.md in the export, one per person who has one. */
+  avatars?: Array<{ username: string; file: string }>;
 }
+
+/** Seeded tweets the card shows. */
+export const CARD_SAMPLES = 5;
 
 const HUGGINGTWEETS = 'https://github.com/borisdayma/huggingtweets';
 const DEFAULT_THUMBNAIL = `${HUGGINGTWEETS}/blob/master/img/logo_share.png?raw=true`;
@@ -144,6 +167,51 @@ function joinWords(items: string[]): string {
 
 function cleanHandle(username: string): string {
   return username.trim().replace(/^@+/, '');
+}
+
+function optLoss(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? '—' : `${loss(x)} (perplexity ${perplexity(x)})`;
+}
+
+/** The card's avatars above the bot's name, as huggingtweets' cards show them (relative: files beside README.md). */
+function avatarRow(avatars: ModelCardInput['avatars']): string {
+  if (!avatars?.length) return '';
+  const imgs = avatars.map((a) => `<img src="${escapeHtml(encodeURI(a.file))}" alt="@${escapeHtml(cleanHandle(a.username))}" width="92" height="92" style="border-radius: 50%; margin: 0 4px; object-fit: cover;">`);
+  return `\n    <div style="display: flex; justify-content: center; margin-top: 2em;">${imgs.join('')}</div>`;
+}
+
+/** The "Evaluation" section: per-person validation loss, and the seeded tweets checked for copies. */
+function evaluationSection(q: CardQuality | undefined, total: { before: number; after: number }): string {
+  if (!q) return '';
+  const people = q.people.length
+    ? [
+        '| Person | Held-out tweets | Validation loss before | Validation loss after |',
+        '| --- | --- | --- | --- |',
+        ...q.people.map((p) => `| ${escapeMarkdown(p.displayName || `@${cleanHandle(p.username)}`)} (@${escapeMarkdown(cleanHandle(p.username))}) | ${p.valTweets} | ${optLoss(p.valLossBefore)} | ${optLoss(p.valLossAfter)} |`),
+        `| All | | ${optLoss(total.before)} | ${optLoss(total.after)} |`,
+      ].join('\n') + '\n\n'
+    : '';
+  const s = q.sampleSettings;
+  // New tweets first: a card is published, and a copy is one of the person's own tweets.
+  const shown = [...q.samples.filter((x) => !x.copy), ...q.samples.filter((x) => x.copy)].slice(0, CARD_SAMPLES).sort((a, b) => a.seed - b.seed);
+  const samples = shown
+    .map((x) => {
+      const flag = x.copy ? ` — **copies** a training tweet${x.copy.date ? ` of ${x.copy.date.slice(0, 10)}` : ''} (${x.copy.run} words in a row)` : ' — new (copies no training tweet)';
+      return `- seed ${x.seed}: ${x.text.trim() ? escapeMarkdown(x.text.trim()) : '*(empty)*'}${flag}`;
+    })
+    .join('\n');
+  const prompt = shown[0]?.prompt ? `“${escapeMarkdown(shown[0].prompt)}”` : 'none (the bot starts the tweet itself, after `<|endoftext|>`)';
+  return `## Evaluation
+
+Validation loss is the mean next-token cross-entropy on held-out tweets, never trained on; perplexity is e^loss.
+
+${people}**Copies: ${q.copies} of ${q.samples.length}** seeded tweets written after training copy a training tweet (a generated tweet copies one when they share a run of at least 8 consecutive words, or at least 80% of its words in a row).
+
+${shown.length} of them (prompt: ${prompt}; max ${s.maxNewTokens} new tokens, temperature ${s.temperature}, top-k ${s.topK}, top-p ${s.topP}; seeds as listed):
+
+${samples}
+
+`;
 }
 
 export function writeModelCard(input: ModelCardInput): string {
@@ -217,8 +285,8 @@ widget:
 - text: "My dream is"
 ---
 
-<div class="inline-flex flex-col" style="line-height: 1.5;">
-    <div style="text-align: center; margin-top: 3em; font-size: 16px; font-weight: 800">🤖 AI BOT 🤖</div>
+<div class="inline-flex flex-col" style="line-height: 1.5;">${avatarRow(input.avatars)}
+    <div style="text-align: center; margin-top: ${input.avatars?.length ? '1em' : '3em'}; font-size: 16px; font-weight: 800">🤖 AI BOT 🤖</div>
     <div style="text-align: center; font-size: 16px; font-weight: 800">${escapeHtml(input.displayNames.join(' & '))}</div>
     <div style="text-align: center; font-size: 14px;">${escapeHtml(names.join(' & '))}</div>${botNameLine}
 </div>
@@ -241,7 +309,7 @@ The model is based on a pre-trained [GPT-2](https://huggingface.co/${base.split(
 
 ${procedureTable}
 
-## How to use
+${evaluationSection(input.quality, { before: t.valLossBefore, after: t.valLossAfter })}## How to use
 
 You can use this model directly with a pipeline for text generation (give \`model=\` the folder you unzipped, or the hub id you uploaded it as):
 

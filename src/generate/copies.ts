@@ -15,9 +15,9 @@
  * their bound cannot beat the best run found.
  *
  * Intl.Segmenter costs about 1.5 µs per segment in V8, too slow to index 100,000 tweets in under
- * 2 s, so pure-ASCII texts without `:` or `_` (most tweets; ‘ ’ allowed) are split by `asciiWords`, which follows
+ * 2 s, so texts in ASCII and common Latin letters, with emoji (most tweets) are split by `latinWords`, which follows
  * the same UAX #29 rules for those characters (a property test checks it against the Segmenter);
- * everything else goes to the Segmenter.
+ * everything else (emoji, CJK, …) goes to the Segmenter.
  */
 
 export interface CopyMatch {
@@ -43,6 +43,8 @@ export interface CopyIndex {
   /** Scratch for findCopy (one check at a time: the worker is single-threaded). */
   readonly hits: Int32Array;
   readonly lastPosition: Int32Array;
+  /** Two rows of the longest-common-run table, as long as the longest kept tweet + 1 (no garbage per check). */
+  readonly rows: [Int32Array, Int32Array];
 }
 
 /** The n-gram length indexed; any qualifying run is at least this long (see the file comment). */
@@ -55,11 +57,15 @@ let segmenter: Intl.Segmenter | null = null;
 /** The text's words: word-like segments of the lower-cased text. */
 export function textWords(text: string): string[] {
   const lower = text.toLowerCase();
-  const fast = asciiWords(lower);
+  const fast = latinWords(lower);
   if (fast !== null) return fast;
+  return segmenterWords(lower);
+}
+
+function segmenterWords(text: string): string[] {
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' });
   const out: string[] = [];
-  for (const s of segmenter.segment(lower)) if (s.isWordLike) out.push(s.segment);
+  for (const s of segmenter.segment(text)) if (s.isWordLike) out.push(s.segment);
   return out;
 }
 
@@ -67,32 +73,82 @@ const enum Kind {
   Other = 0,
   Letter = 1,
   Digit = 2,
-  /** `.` and `'`: join letter·letter and digit·digit (UAX #29 WB6/7, WB11/12). */
-  MidNumLet = 3,
-  /** `,` and `;`: join digit·digit only (WB11/12). */
-  MidNum = 4,
+  /**
+   * `.` `'` ‘ ’ `,` `;` `:`: may join two letters or two digits into one word (UAX #29 WB6/7,
+   * WB11/12). Which join what differs between browsers (Chromium's rules do not join letters with
+   * `.` or `:`, Node's ICU does), so it is asked of this engine's Segmenter once (`joins`).
+   */
+  Joiner = 3,
+}
+
+const JOINERS = ['.', "'", '\u2018', '\u2019', ',', ';', ':'];
+/** For each joiner: does it join letter·letter, digit·digit, in this engine's Segmenter? */
+let joinTable: Map<number, { letters: boolean; digits: boolean }> | null = null;
+
+function joins(): Map<number, { letters: boolean; digits: boolean }> {
+  joinTable ??= new Map(JOINERS.map((j) => [j.charCodeAt(0), { letters: segmenterWords(`a${j}b`).length === 1, digits: segmenterWords(`1${j}2`).length === 1 }]));
+  return joinTable;
 }
 
 function kindOf(c: number): Kind {
   if (c >= 97 && c <= 122) return Kind.Letter;
+  if (isLatinLetter(c)) return Kind.Letter;
   if (c >= 48 && c <= 57) return Kind.Digit;
-  if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019) return Kind.MidNumLet;
-  if (c === 44 || c === 59) return Kind.MidNum;
+  if (c === 46 || c === 39 || c === 0x2018 || c === 0x2019 || c === 44 || c === 59 || c === 58) return Kind.Joiner;
   return Kind.Other;
 }
 
 /**
- * Word-like segments of a lower-case ASCII text (plus the typographic apostrophes ‘ ’ phones type),
- * exactly as the Segmenter gives them; null when the text has a character this shortcut does not
- * handle (other non-ASCII, upper case, `:` whose joining depends on the locale, `_` whose lone
- * segments are not word-like).
+ * Emoji and symbols that are plain breaks between words (Extended_Pictographic, word-break Other):
+ * U+1F300–1FAFF (pictographs, emoticons, transport, supplemental) and U+2600–27BF (symbols,
+ * dingbats). Flags, enclosed letters and the like are left to the Segmenter.
  */
-export function asciiWords(text: string): string[] | null {
+function isPictograph(cp: number): boolean {
+  return (cp >= 0x1f300 && cp <= 0x1faff && !isEmojiModifier(cp)) || (cp >= 0x2600 && cp <= 0x27bf);
+}
+
+function isEmojiModifier(cp: number): boolean {
+  return cp >= 0x1f3fb && cp <= 0x1f3ff;
+}
+
+/** Extend, ZWJ and variation selectors: they attach to the character before them (WB4). */
+function attaches(cp: number): boolean {
+  return cp === 0xfe0f || cp === 0xfe0e || cp === 0x200d || cp === 0x20e3 || isEmojiModifier(cp);
+}
+
+/** Lower-case letters of Latin-1 and Latin Extended-A (ß à … ÿ, ā … ſ; not ÷): ALetter in UAX #29. */
+function isLatinLetter(c: number): boolean {
+  return (c >= 0xdf && c <= 0xff && c !== 0xf7) || (c >= 0x100 && c <= 0x17f);
+}
+
+/** Typographic punctuation tweets are full of that never joins words: – — “ ” … and the no-break space. */
+function isPlainPunctuation(c: number): boolean {
+  return c === 0x2013 || c === 0x2014 || c === 0x201c || c === 0x201d || c === 0x2026 || c === 0xa0;
+}
+
+/**
+ * Word-like segments of a lower-case text in ASCII and common Latin letters (plus the typographic
+ * apostrophes ‘ ’, dashes, quotes and ellipsis phones type), exactly as the Segmenter gives them;
+ * null when the text has a character this shortcut does not handle (other non-ASCII such as CJK,
+ * flags or an emoji modifier after a letter; upper case; `_`, whose lone segments are not
+ * word-like). Emoji and symbols are breaks; the joiners join what this engine's Segmenter joins.
+ */
+export function latinWords(text: string): string[] | null {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if ((c > 127 && c !== 0x2018 && c !== 0x2019) || c === 58 || c === 95 || (c >= 65 && c <= 90)) return null;
+    if (c > 127) {
+      if (c === 0x2018 || c === 0x2019 || isLatinLetter(c) || isPlainPunctuation(c)) continue;
+      const cp = text.codePointAt(i) as number;
+      if (cp > 0xffff) i++;
+      // An attaching mark after a word character or a joiner would change the words (WB4): ask the Segmenter.
+      if (attaches(cp) && i > 0 && kindOf(text.charCodeAt(i - (cp > 0xffff ? 2 : 1))) !== Kind.Other) return null;
+      if (isPictograph(cp) || attaches(cp)) continue;
+      return null;
+    }
+    if (c === 95 || (c >= 65 && c <= 90)) return null;
   }
+  const table = joins();
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i < n; i++) {
@@ -101,10 +157,11 @@ export function asciiWords(text: string): string[] | null {
       if (start < 0) start = i;
       continue;
     }
-    if (start >= 0 && (k === Kind.MidNumLet || k === Kind.MidNum) && i + 1 < n) {
+    if (start >= 0 && k === Kind.Joiner && i + 1 < n) {
       const before = kindOf(text.charCodeAt(i - 1));
       const after = kindOf(text.charCodeAt(i + 1));
-      if (before === after && (before === Kind.Digit || (before === Kind.Letter && k === Kind.MidNumLet))) continue;
+      const joiner = table.get(text.charCodeAt(i));
+      if (joiner && before === after && (before === Kind.Digit ? joiner.digits : before === Kind.Letter && joiner.letters)) continue;
     }
     if (start >= 0) out.push(text.slice(start, i));
     start = -1;
@@ -176,14 +233,18 @@ export function buildCopyIndex(kept: string[]): CopyIndex {
       e++;
     }
   }
-  return { size: kept.length, vocab, words, offsets, head, next, entryHash, entryTweet, hits: new Int32Array(kept.length), lastPosition: new Int32Array(kept.length).fill(-1) };
+  let longest = 0;
+  for (let t = 0; t < kept.length; t++) longest = Math.max(longest, offsets[t + 1] - offsets[t]);
+  const rows: [Int32Array, Int32Array] = [new Int32Array(longest + 1), new Int32Array(longest + 1)];
+  return { size: kept.length, vocab, words, offsets, head, next, entryHash, entryTweet, hits: new Int32Array(kept.length), lastPosition: new Int32Array(kept.length).fill(-1), rows };
 }
 
 /** Longest run of consecutive equal ids shared by `a` and b[from, to). */
-function longestCommonRun(a: Int32Array, b: Int32Array, from: number, to: number): number {
+function longestCommonRun(a: Int32Array, b: Int32Array, from: number, to: number, rows: [Int32Array, Int32Array]): number {
   const m = to - from;
-  let prev = new Int32Array(m + 1);
-  let row = new Int32Array(m + 1);
+  let prev = rows[0];
+  let row = rows[1];
+  prev.fill(0, 0, m + 1);
   let best = 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
@@ -192,7 +253,9 @@ function longestCommonRun(a: Int32Array, b: Int32Array, from: number, to: number
       row[j] = v;
       if (v > best) best = v;
     }
-    [prev, row] = [row, prev];
+    const done = prev;
+    prev = row;
+    row = done;
   }
   return best;
 }
@@ -234,7 +297,7 @@ export function findCopy(index: CopyIndex, text: string): CopyMatch | null {
   for (const { t, bound } of candidates) {
     if (bound < Math.max(threshold, bestRun)) break;
     if (bound === bestRun && t > bestTweet) continue;
-    const run = longestCommonRun(q, index.words, index.offsets[t], index.offsets[t + 1]);
+    const run = longestCommonRun(q, index.words, index.offsets[t], index.offsets[t + 1], index.rows);
     if (run > bestRun || (run === bestRun && t < bestTweet)) {
       bestRun = run;
       bestTweet = t;

@@ -195,6 +195,18 @@ function* datasetSteps(texts: string[], tokenizer: TextTokenizer, opts: DatasetO
   };
 }
 
+/**
+ * The tweets `buildDataset(texts, …, opts)` holds out for validation, in its order: the same
+ * filter, shuffle and count. For what needs the texts themselves (per-person validation loss, the
+ * "real or bot?" game), which the packed blocks no longer tell apart.
+ */
+export function validationTexts(texts: string[], opts: Pick<DatasetOptions, 'seed' | 'valFraction' | 'minValTweets'> = {}): string[] {
+  const tweets = texts.filter((t) => t.trim().length > 0);
+  const order = permutation(tweets.length, mulberry32(mixSeed(opts.seed ?? 0, 0x5b117)));
+  const nVal = validationCount(tweets.length, opts.valFraction ?? DEFAULT_VAL_FRACTION, opts.minValTweets ?? DEFAULT_MIN_VAL_TWEETS);
+  return Array.from(order.subarray(0, nVal), (i) => tweets[i]);
+}
+
 /** The order in which epoch `epoch` visits the training blocks: a fresh seeded shuffle per epoch. */
 export function epochOrder(nBlocks: number, epoch: number, seed: number): Int32Array {
   return permutation(nBlocks, mulberry32(mixSeed(seed, epoch, 0xe90c)));

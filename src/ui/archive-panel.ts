@@ -1,6 +1,7 @@
 /** Step 1: drop archives, show the huggingtweets data table, samples, and the merged bot's name. */
 import type { ArchiveNetwork, ArchiveSummary, TrainingDataInfo } from '../engine/api';
 import type { App } from './app';
+import { avatarImage, forgetAvatars } from './avatars';
 import { $, errorText, h, onDrop, opensFileChooser, say, type DroppedFile } from './dom';
 import { date, int } from './format';
 
@@ -128,10 +129,13 @@ function render(app: App, archives: ArchiveSummary[], data: TrainingDataInfo | n
   wrap.hidden = archives.length === 0;
   const table = $('archive-table');
   table.replaceChildren();
+  forgetAvatars(archives);
   if (!archives.length) return;
   const head = h('tr', {}, h('th', {}, 'Data'));
   for (const a of archives) {
     const cell = h('th', {});
+    const picture = avatarImage(a);
+    if (picture) cell.append(picture, h('br'));
     cell.append(
       a.displayName || a.fileName,
       h('br'),

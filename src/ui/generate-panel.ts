@@ -2,6 +2,7 @@
 import * as Comlink from 'comlink';
 import type { GenerateEvent, GenerateSettings } from '../engine/api';
 import type { App } from './app';
+import { copyCountText, showCopy } from './copy-badge';
 import { $, errorText, h, say } from './dom';
 
 export function mountGeneratePanel(app: App): void {
@@ -11,6 +12,17 @@ export function mountGeneratePanel(app: App): void {
   const message = $('generate-message');
   const list = $('tweets');
   const numberOf = (id: string) => Number($<HTMLInputElement>(id).value);
+  // "Only new tweets" (on by default) and the count of copies above the cards.
+  const onlyNew = h('input', { id: 'only-new', type: 'checkbox', checked: '' });
+  genBtn.parentElement?.before(h('label', { class: 'only-new' }, onlyNew, 'Only new tweets (replace any that copies one of the training tweets)'));
+  const copyCount = h('p', { id: 'copy-count', class: 'copy-count', role: 'status' });
+  copyCount.hidden = true;
+  list.before(copyCount);
+  const counts = { shown: 0, copies: 0, replaced: 0, gaveUp: 0 };
+  const showCount = () => {
+    copyCount.textContent = copyCountText(counts.shown, counts.copies, counts.replaced, counts.gaveUp);
+    copyCount.hidden = counts.shown === 0;
+  };
 
   const readSettings = (): GenerateSettings => ({
     prompt: promptEl.value,
@@ -20,6 +32,7 @@ export function mountGeneratePanel(app: App): void {
     topK: Math.max(0, Math.round(numberOf('gen-topk'))),
     topP: Math.min(1, Math.max(0, numberOf('gen-topp'))),
     seed: Math.round(numberOf('gen-seed')) || 0,
+    onlyNew: onlyNew.checked,
   });
 
   const cards: HTMLElement[] = [];
@@ -50,13 +63,23 @@ export function mountGeneratePanel(app: App): void {
   const onEvent = (e: GenerateEvent) => {
     const el = card(e.index).querySelector('.text') as HTMLElement;
     el.textContent = e.text;
-    if (e.done) el.classList.remove('streaming');
+    if (e.done) {
+      el.classList.remove('streaming');
+      showCopy(card(e.index), e);
+      counts.shown++;
+      if (e.copy) counts.copies++;
+      counts.replaced += e.replaced ?? 0;
+      if (e.gaveUp) counts.gaveUp++;
+      showCount();
+    }
   };
 
   const run = async () => {
     const settings = readSettings();
     cards.length = 0;
     list.replaceChildren();
+    Object.assign(counts, { shown: 0, copies: 0, replaced: 0, gaveUp: 0 });
+    showCount();
     say(message, '');
     app.state.generating = true;
     sync();

@@ -15,6 +15,8 @@ import { mountTrainPanel } from './train-panel';
 import { mountGeneratePanel } from './generate-panel';
 import { mountLibraryPanel } from './library-panel';
 import { ensureIsolation } from './isolation';
+import { mountQualityPanel } from './quality-panel';
+import { mountGamePanel } from './game-panel';
 
 const params = new URLSearchParams(location.search);
 let forced = params.get('backend') as BackendName | null;
@@ -119,6 +121,8 @@ const models = mountModelPanel(app);
 mountTrainPanel(app);
 mountGeneratePanel(app);
 mountLibraryPanel(app, models);
+mountQualityPanel(app);
+mountGamePanel(app);
 
 // Fault-injection hooks for the tests: kill the worker as a crash would, lose the GPU as a driver reset would.
 (window as unknown as { tweetgpt: object }).tweetgpt = {

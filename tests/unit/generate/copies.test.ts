@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { asciiWords, buildCopyIndex, copyThreshold, findCopy, textWords } from '../../../src/generate/copies';
+import { latinWords, buildCopyIndex, copyThreshold, findCopy, textWords } from '../../../src/generate/copies';
 import { fuzzParams } from '../../helpers/fuzz';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
@@ -77,6 +77,14 @@ describe('the copy rule at its boundaries', () => {
     expect(referenceCopy(['alpha beta gamma delta epsilon zeta', 'eta theta iota kappa lambda mu'], 'beta gamma delta epsilon zeta eta theta iota kappa lambda')).toBeNull();
   });
 
+  test('a run that reaches a kept tweet’s last word (or starts at its first) counts in full', () => {
+    const k = buildCopyIndex(['zero one two three four five six seven', 'unrelated words here and there again ok']);
+    // the text starts mid-tweet and runs to the kept tweet's end, then goes on
+    expect(findCopy(k, 'so zero one two three four five six seven and then more words')).toEqual({ tweet: 0, run: 8 });
+    expect(findCopy(k, 'so one two three four five six seven and then more words after')).toBeNull();
+    expect(findCopy(k, 'two three four five six seven')).toEqual({ tweet: 0, run: 6 });
+  });
+
   test('the longest run wins, ties go to the lowest index', () => {
     const k = ['a b c d e f g h i j', 'x a b c d e f g h i j k', 'a b c d e f g h i j'];
     expect(findCopy(buildCopyIndex(k), 'a b c d e f g h i j k')).toEqual({ tweet: 1, run: 11 });
@@ -96,24 +104,33 @@ describe('the copy rule at its boundaries', () => {
   });
 });
 
-describe('the ASCII shortcut splits exactly as Intl.Segmenter', () => {
+describe('the Latin-text shortcut splits exactly as Intl.Segmenter', () => {
   test('hand-picked cases', () => {
     for (const t of ["don't stop", 'don’t ‘quote’ it’s 1’2', 'a.b 1.2 a.1 1,2 a,b 1;2 3.14.15 a..b', "'quoted' x-y 1-2 #tag @who $5 50%", 'a\r\nb\tc', '']) {
-      expect(asciiWords(t)).toEqual(referenceWords(t));
+      expect(latinWords(t)).toEqual(referenceWords(t));
     }
-    expect(asciiWords('a:b')).toBeNull();
-    expect(asciiWords('a_b')).toBeNull();
-    expect(asciiWords('café')).toBeNull();
+    for (const t of ['a:b', '10:30', 'note: this', 'ok 🎉 fine', 'love ❤️ it', 'thumbs 👍🏻 up', 'a👍🏻b', 'x\uFE0Fy', 'family 👨‍👩‍👧 time']) {
+      const fast = latinWords(t);
+      if (fast !== null) expect(fast, t).toEqual(referenceWords(t));
+    }
+    expect(latinWords('ok 🎉 fine')).toEqual(['ok', 'fine']);
+    expect(latinWords('a_b')).toBeNull();
+    expect(latinWords('café naïve straße – “quoted”… ’tis')).toEqual(referenceWords('café naïve straße – “quoted”… ’tis'));
+    expect(latinWords('日本')).toBeNull();
   });
 
-  test('property: any lower-case ASCII text it accepts', () => {
-    const alphabet = fc.constantFrom(...[...'ab1 2.\',;-!?\n\t#@$%&()"/*+<=>[]{}|~`^', '\u2018', '\u2019']);
+  test('property: any text it accepts (lower-case Latin, emoji, punctuation)', () => {
+    const alphabet = fc.constantFrom(...[...'ab1 2.\',;-!?\n\t#@$%&()"/*+<=>[]{}|~`^éßñÿąſ', '\u2018', '\u2019', '\u2013', '\u2014', '\u201c', '\u201d', '\u2026', '\u00a0', ':', '🎉', '😂', '❤', '✨', '🏻', '\uFE0F', '\u200D', '\u20E3', '🇫', '🇷', '_', 'C']);
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 30 }).map((cs) => cs.join('')), (t) => {
-        expect(asciiWords(t)).toEqual(referenceWords(t));
+        const fast = latinWords(t);
+        if (fast !== null) expect(fast).toEqual(referenceWords(t));
       }),
-      fuzzParams(3000, 12),
+      fuzzParams(6000, 12),
     );
+    // …and it takes most such texts (the test above is not vacuous)
+    const sample = Array.from({ length: 200 }, (_, i) => `word${i % 7} 🎉 o’clock, “yes” — naïve: fine… ${i}.5`);
+    expect(sample.filter((t) => latinWords(t) !== null).length).toBe(200);
   });
 });
 
