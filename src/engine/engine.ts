@@ -4,12 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { saveSafetensors } from '../model/index';
-import { fetchModelFiles, filesFromDrop } from '../hub/load';
 import { discoverRepoFiles } from '../hub/discover';
-import { baseModelId, MemoryStore, openStore, type ModelRecord, type Store } from '../hub/store';
+import { baseModelId, MemoryStore, openStore, type Store } from '../hub/store';
 import { hubLocation, parseRepo } from '../hub/urls';
-import { buildExportZipBlob, readExportZip } from '../export/exportZip';
-import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
+import { whenOnline } from '../hub/offline';
+import { readExportZip } from '../export/exportZip';
+import { slugify } from '../export/modelCard';
 import { detectLanguages } from '../archive/language';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type {
@@ -37,29 +37,14 @@ import type {
   TrainSettings,
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
+import { modelFiles } from './model-source';
+import { exportModelZip, fingerprint, libraryEntry, nameFromConfig, type FinetuneNotes } from './library';
 import { pickBackend, webgpuDevice } from './backend';
 import { CopyChecker } from './copy-check';
 import { gameRound, peopleLosses, peopleQuality, qualityReport, seededSamples, SEEDED_TWEETS } from './quality';
 import { writeTweets } from './writing';
 import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
-import { CHECKPOINT_ID, defaultSettings, nextTask, PreparationCancelled, PreparationGate, TrainingSession, type SessionMeta, type SessionResult } from './training';
-
-/** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
-interface FinetuneNotes {
-  botName: string;
-  people: PersonStats[];
-  settings: TrainSettings;
-  mode: 'full' | 'lora';
-  result: Omit<SessionResult, 'history' | 'valHistory'>;
-  backend: string;
-  baseRepo: string;
-  /** Languages of the kept tweets, most used first (absent in models made before they were recorded). */
-  languages?: string[];
-  /** Per-person losses and the seeded tweets (absent for models trained before they were measured). */
-  quality?: QualityReport;
-  /** The people's profile pictures, for the exported card (kept out of tweetgpt.json). */
-  avatars?: Array<{ username: string; fileName: string; mimeType: string; bytes: Uint8Array }>;
-}
+import { CHECKPOINT_ID, defaultSettings, PreparationCancelled, PreparationGate, TrainingSession, type SessionMeta, type SessionResult } from './training';
 
 export class EngineImpl implements Engine {
   private backend: BackendReport | null = null;
@@ -164,45 +149,13 @@ export class EngineImpl implements Engine {
     if (this.session || this.preparing) throw new Error('Training is running: cancel it before loading another model.');
     const startedAt = performance.now();
     const store = this.storage$();
-    let networkBytes = 0;
-    let persisted = store.persistent;
-    let files: Record<string, Uint8Array>;
-    let meta: { id: string; name: string; kind: 'base' | 'finetuned'; baseRepo: string };
-
-    if (source.kind === 'hub') {
-      const repo = parseRepo(source.repo);
-      const revision = source.revision ?? 'main';
-      const seen = new Map<string, number>();
-      files = await whenOnline(repo, this.modelHost, () => fetchModelFiles(repo, {
-        store,
-        host: this.modelHost,
-        revision,
-        onProgress: (file, p) => {
-          const fromCache = !seen.has(file) && p.loaded === p.total && p.bytesPerSec === 0;
-          if (!fromCache) networkBytes += p.loaded - (seen.get(file) ?? 0);
-          seen.set(file, p.loaded);
-          onProgress({ file, loaded: p.loaded, total: p.total, bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, fromCache });
-        },
-        onStorageFull: (err) => {
-          persisted = false;
-          this.storageNote = err.message;
-        },
-      }));
-      meta = { id: baseModelId(repo, revision), name: repo, kind: 'base', baseRepo: repo };
-    } else if (source.kind === 'files') {
-      files = await filesFromDrop(source.files);
-      const id = `dropped/${await fingerprint(files)}`;
-      const name = nameFromConfig(files) ?? 'dropped model';
-      meta = { id, name, kind: 'base', baseRepo: name };
-      persisted = await this.saveToLibrary({ id, name, kind: 'base', baseRepo: name, revision: 'main', files: Object.keys(files) }, files);
-      for (const [file, bytes] of Object.entries(files)) onProgress({ file, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: 0, etaSec: 0, fromCache: true });
-    } else {
-      const record = await store.getModel(source.id);
-      if (!record) throw new Error('That model is no longer in this browser’s storage.');
-      files = await store.getModelFiles(source.id);
-      meta = { id: record.id, name: record.name, kind: record.kind, baseRepo: record.baseRepo };
-      for (const [file, bytes] of Object.entries(files)) onProgress({ file, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: 0, etaSec: 0, fromCache: true });
-    }
+    const { files, meta, networkBytes, persisted } = await modelFiles(source, {
+      store,
+      host: this.modelHost,
+      onProgress,
+      onStorageFull: (message) => (this.storageNote = message),
+      saveDropped: (record, files) => this.saveToLibrary(record, files),
+    });
 
     let loaded: LoadedModel;
     try {
@@ -469,51 +422,7 @@ export class EngineImpl implements Engine {
     const record = await store.getModel(id);
     if (!record) throw new Error('That model is no longer in this browser’s storage.');
     const files = await store.getModelFiles(id);
-    const notes = record.archiveSummary as FinetuneNotes | undefined;
-    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
-    const generationConfig = files['generation_config.json']
-      ? (JSON.parse(new TextDecoder().decode(files['generation_config.json'])) as object)
-      : { bos_token_id: 50256, eos_token_id: 50256, do_sample: true, max_length: 160, temperature: 1, top_k: 50, top_p: 0.95 };
-    const tokenizerFiles: Record<string, Uint8Array> = {};
-    for (const [name, bytes] of Object.entries(sideFiles(files))) if (name !== 'config.json' && name !== 'generation_config.json') tokenizerFiles[name] = bytes;
-    const avatars = exportAvatars(notes?.avatars ?? []);
-    const card = writeModelCard({
-      botName: notes?.botName ?? record.name,
-      displayNames: notes?.people.map((p) => p.displayName) ?? [],
-      usernames: notes?.people.map((p) => p.username) ?? [],
-      stats: notes?.people ?? [],
-      baseModel: record.baseRepo,
-      training: {
-        epochs: notes?.settings.epochs ?? 0,
-        steps: notes?.result.steps ?? 0,
-        lr: notes?.settings.learningRate ?? 0,
-        batch: notes?.settings.batchSize ?? 0,
-        mode: notes?.mode ?? 'full',
-        loraRank: notes?.mode === 'lora' ? notes.settings.loraRank : undefined,
-        blockSize: notes?.settings.blockSize ?? 0,
-        valLossBefore: notes?.result.valLossBefore ?? NaN,
-        valLossAfter: notes?.result.valLossAfter ?? NaN,
-        trainLoss: notes?.result.trainLoss ?? NaN,
-        seconds: notes?.result.seconds ?? 0,
-        backend: notes?.backend ?? '',
-      },
-      date: new Date(record.createdAt),
-      modelId: slugify(record.name),
-      languages: notes?.languages,
-      quality: notes?.quality,
-      avatars: avatars.map((a) => ({ username: a.username, file: a.file })),
-    });
-    config._name_or_path = record.baseRepo;
-    const blob = await buildExportZipBlob({
-      safetensors: files['model.safetensors'],
-      config,
-      generationConfig,
-      tokenizerFiles,
-      card,
-      meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes: notes ? { ...notes, avatars: undefined } : undefined, finalValLoss: record.finalValLoss ?? null },
-      extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
-    });
-    return { fileName: `${slugify(record.name)}.zip`, blob };
+    return exportModelZip(record, files);
   }
 
   async importModelZip(file: Blob): Promise<LibraryEntry> {
@@ -568,77 +477,12 @@ export class EngineImpl implements Engine {
   }
 }
 
-function libraryEntry(r: ModelRecord): LibraryEntry {
-  const notes = r.archiveSummary as FinetuneNotes | undefined;
-  return {
-    id: r.id,
-    name: r.name,
-    kind: r.kind,
-    baseRepo: r.baseRepo,
-    sizeBytes: r.sizeBytes,
-    createdAt: new Date(r.createdAt).toISOString(),
-    archiveSummary: notes?.people?.length
-      ? notes.people.map((p) => `${p.username ? `@${p.username}` : p.displayName || p.accountId}: ${p.kept} ${(p.network ?? 'x') === 'x' ? 'tweets' : 'posts'} kept of ${p.downloaded}`).join('; ')
-      : null,
-    finalValLoss: r.finalValLoss ?? null,
-  };
-}
-
 /** What train() answers when it was cancelled before its first step. */
 function cancelledBeforeTraining(name: string): TrainResult {
   return { modelId: null, name, steps: 0, valLossBefore: NaN, valLossAfter: NaN, cancelled: true };
-}
-
-/** Avatar files for the export, named after their people (unique, plain names beside README.md). */
-function exportAvatars(avatars: NonNullable<FinetuneNotes['avatars']>): Array<{ username: string; file: string; bytes: Uint8Array }> {
-  const used = new Set<string>();
-  return avatars.map((a, i) => {
-    const ext = a.fileName.split('.').pop()?.toLowerCase().replace(/[^a-z0-9]/g, '') || 'jpg';
-    let file = `avatar-${slugify(a.username).replace(/[/.]/g, '-')}.${ext}`;
-    if (used.has(file)) file = `avatar-${i + 1}.${ext}`;
-    used.add(file);
-    return { username: a.username, file, bytes: a.bytes };
-  });
 }
 
 function lastProgress(meta: SessionMeta): TrainProgress {
   return { phase: 'checkpoint', step: 0, totalSteps: 0, epoch: 0, trainLoss: null, valLoss: null, valPerplexity: null, valLossBefore: meta.valLossBefore, tokensPerSec: 0, elapsedMs: 0, etaMs: null, lr: 0, mode: meta.mode, modeReason: meta.modeReason, message: '' };
 }
 
-/**
- * Runs a download; a network failure (no connection, host unreachable) becomes a sentence that says
- * the page is offline and that models stored in this browser still work, instead of "Failed to fetch".
- */
-async function whenOnline<T>(repo: string, host: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    const e = err as { name?: string; message?: string };
-    const network = e.name === 'TypeError' || e.name === 'HubError:network' || /Failed to fetch|NetworkError|network/i.test(e.message ?? '');
-    if (!network) throw err;
-    const offline = (globalThis.navigator as Navigator | undefined)?.onLine === false;
-    throw new Error(
-      `${offline ? 'This page is offline' : `${new URL(host, 'http://x').host} cannot be reached`}, so ${repo} cannot be downloaded (it is not stored in this browser). ` +
-        'Models stored in this browser still work: load one from “Your models”.',
-      { cause: err },
-    );
-  }
-}
-
-function nameFromConfig(files: Record<string, Uint8Array>): string | null {
-  try {
-    const c = JSON.parse(new TextDecoder().decode(files['config.json'])) as { _name_or_path?: string };
-    return c._name_or_path || null;
-  } catch {
-    return null;
-  }
-}
-
-/** A short content hash of a model's files, to tell dropped models apart. */
-async function fingerprint(files: Record<string, Uint8Array>): Promise<string> {
-  const parts = Object.keys(files).sort().map((k) => `${k}:${files[k].byteLength}`);
-  const weights = files['model.safetensors'] ?? files['pytorch_model.bin'];
-  const head = weights ? weights.subarray(0, Math.min(weights.byteLength, 1 << 20)) : new Uint8Array();
-  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array([...new TextEncoder().encode(parts.join('|')), ...head]));
-  return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
-}

@@ -1,0 +1,122 @@
+/**
+ * The model library's side of the engine: what a fine-tuned model's record keeps, how a record is
+ * listed, and the export zip (Hugging Face layout, model card, avatars) built from a stored model.
+ */
+import { buildExportZipBlob } from '../export/exportZip';
+import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
+import type { ModelRecord } from '../hub/store';
+import type { LibraryEntry, QualityReport, TrainSettings } from './api';
+import { sideFiles } from './loaded-model';
+import type { SessionResult } from './training';
+
+export /** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
+interface FinetuneNotes {
+  botName: string;
+  people: PersonStats[];
+  settings: TrainSettings;
+  mode: 'full' | 'lora';
+  result: Omit<SessionResult, 'history' | 'valHistory'>;
+  backend: string;
+  baseRepo: string;
+  /** Languages of the kept tweets, most used first (absent in models made before they were recorded). */
+  languages?: string[];
+  /** Per-person losses and the seeded tweets (absent for models trained before they were measured). */
+  quality?: QualityReport;
+  /** The people's profile pictures, for the exported card (kept out of tweetgpt.json). */
+  avatars?: Array<{ username: string; fileName: string; mimeType: string; bytes: Uint8Array }>;
+}
+
+export function libraryEntry(r: ModelRecord): LibraryEntry {
+  const notes = r.archiveSummary as FinetuneNotes | undefined;
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    baseRepo: r.baseRepo,
+    sizeBytes: r.sizeBytes,
+    createdAt: new Date(r.createdAt).toISOString(),
+    archiveSummary: notes?.people?.length
+      ? notes.people.map((p) => `${p.username ? `@${p.username}` : p.displayName || p.accountId}: ${p.kept} ${(p.network ?? 'x') === 'x' ? 'tweets' : 'posts'} kept of ${p.downloaded}`).join('; ')
+      : null,
+    finalValLoss: r.finalValLoss ?? null,
+  };
+}
+
+/** The export zip of a stored model: weights, config, tokenizer, the model card and avatars. */
+export async function exportModelZip(record: ModelRecord, files: Record<string, Uint8Array>): Promise<{ fileName: string; blob: Blob }> {
+  const notes = record.archiveSummary as FinetuneNotes | undefined;
+  const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
+  const generationConfig = files['generation_config.json']
+    ? (JSON.parse(new TextDecoder().decode(files['generation_config.json'])) as object)
+    : { bos_token_id: 50256, eos_token_id: 50256, do_sample: true, max_length: 160, temperature: 1, top_k: 50, top_p: 0.95 };
+  const tokenizerFiles: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of Object.entries(sideFiles(files))) if (name !== 'config.json' && name !== 'generation_config.json') tokenizerFiles[name] = bytes;
+  const avatars = exportAvatars(notes?.avatars ?? []);
+  const card = writeModelCard({
+    botName: notes?.botName ?? record.name,
+    displayNames: notes?.people.map((p) => p.displayName) ?? [],
+    usernames: notes?.people.map((p) => p.username) ?? [],
+    stats: notes?.people ?? [],
+    baseModel: record.baseRepo,
+    training: {
+      epochs: notes?.settings.epochs ?? 0,
+      steps: notes?.result.steps ?? 0,
+      lr: notes?.settings.learningRate ?? 0,
+      batch: notes?.settings.batchSize ?? 0,
+      mode: notes?.mode ?? 'full',
+      loraRank: notes?.mode === 'lora' ? notes.settings.loraRank : undefined,
+      blockSize: notes?.settings.blockSize ?? 0,
+      valLossBefore: notes?.result.valLossBefore ?? NaN,
+      valLossAfter: notes?.result.valLossAfter ?? NaN,
+      trainLoss: notes?.result.trainLoss ?? NaN,
+      seconds: notes?.result.seconds ?? 0,
+      backend: notes?.backend ?? '',
+    },
+    date: new Date(record.createdAt),
+    modelId: slugify(record.name),
+    languages: notes?.languages,
+    quality: notes?.quality,
+    avatars: avatars.map((a) => ({ username: a.username, file: a.file })),
+  });
+  config._name_or_path = record.baseRepo;
+  const blob = await buildExportZipBlob({
+    safetensors: files['model.safetensors'],
+    config,
+    generationConfig,
+    tokenizerFiles,
+    card,
+    meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes: notes ? { ...notes, avatars: undefined } : undefined, finalValLoss: record.finalValLoss ?? null },
+    extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
+  });
+  return { fileName: `${slugify(record.name)}.zip`, blob };
+}
+
+/** Avatar files for the export, named after their people (unique, plain names beside README.md). */
+function exportAvatars(avatars: NonNullable<FinetuneNotes['avatars']>): Array<{ username: string; file: string; bytes: Uint8Array }> {
+  const used = new Set<string>();
+  return avatars.map((a, i) => {
+    const ext = a.fileName.split('.').pop()?.toLowerCase().replace(/[^a-z0-9]/g, '') || 'jpg';
+    let file = `avatar-${slugify(a.username).replace(/[/.]/g, '-')}.${ext}`;
+    if (used.has(file)) file = `avatar-${i + 1}.${ext}`;
+    used.add(file);
+    return { username: a.username, file, bytes: a.bytes };
+  });
+}
+
+export function nameFromConfig(files: Record<string, Uint8Array>): string | null {
+  try {
+    const c = JSON.parse(new TextDecoder().decode(files['config.json'])) as { _name_or_path?: string };
+    return c._name_or_path || null;
+  } catch {
+    return null;
+  }
+}
+
+/** A short content hash of a model's files, to tell dropped models apart. */
+export async function fingerprint(files: Record<string, Uint8Array>): Promise<string> {
+  const parts = Object.keys(files).sort().map((k) => `${k}:${files[k].byteLength}`);
+  const weights = files['model.safetensors'] ?? files['pytorch_model.bin'];
+  const head = weights ? weights.subarray(0, Math.min(weights.byteLength, 1 << 20)) : new Uint8Array();
+  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array([...new TextEncoder().encode(parts.join('|')), ...head]));
+  return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+}
