@@ -26,7 +26,8 @@ export function mountQualityPanel(app: App): void {
       const body = h('tbody');
       for (const p of q.people) body.append(h('tr', {}, h('td', {}, `${p.displayName || p.username} (@${p.username})`), h('td', {}, String(p.valTweets)), h('td', {}, lossText(p.valLossBefore)), h('td', {}, lossText(p.valLossAfter))));
       table.append(body);
-      children.push(table);
+      // A narrow screen scrolls the table sideways rather than the page.
+      children.push(h('div', { class: 'table-scroll' }, table));
     }
     children.push(h('p', { id: 'quality-copies', class: q.copies > 0 ? 'message warn' : 'message ok' }, `${q.copies} of the ${q.samples.length} seeded tweets written after training copy a training tweet.`));
     const list = h('ol', { class: 'seeded' });

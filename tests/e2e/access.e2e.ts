@@ -182,6 +182,9 @@ describe('keyboard only', () => {
   it('archive → model → train → generate → export with Tab, Enter and Space alone', async () => {
     const page = await browser.context.newPage();
     const log = watchConsole(page);
+    // File choosers are intercepted from the start: subscribing only as a key is pressed races the
+    // browser (the chooser can open natively, unseen, before interception is on).
+    page.on('filechooser', () => {});
     await page.goto(`${site.url}?host=/hf&backend=wasm`);
     await engineReady(page);
 
