@@ -12,6 +12,7 @@
  * sensible prior. Gradients are taken as given: clip them before `step`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapView, inPlaceUpdates, readableHeapView } from '../model/wasm';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -64,26 +65,80 @@ export class AdamW {
     return [...this.decayed];
   }
 
-  /** One update with learning rate `lr`. `grads` must hold a gradient for every variable. */
-  step(grads: Record<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update with learning rate `lr`. `grads` must hold a gradient for every variable; each is
+   * used multiplied by `gradScale` (the clipping coefficient, see clip.ts), so clipping never
+   * makes scaled copies of the gradients.
+   *
+   * On wasm, one pass over each variable updates m and v in place in the heap and writes the new
+   * weights (see stepInPlace): ~15 transient tensors per variable and step would fragment a heap
+   * that never shrinks (src/model/wasm.ts). Elsewhere
+   * (or for a variable whose data is shared) with tfjs ops, each new state tensor built in its own
+   * scope so a variable's transients are at most ~3 tensors of its size.
+   */
+  step(grads: Record<string, tf.Tensor>, lr: number, gradScale: number | tf.Scalar = 1): void {
     this.stepCount += 1;
     const t = this.stepCount;
     const bc1 = 1 - this.beta1 ** t;
     const bc2 = 1 - this.beta2 ** t;
+    for (const name of Object.keys(this.vars)) {
+      if (!grads[name]) throw new Error(`AdamW: no gradient for ${name}`);
+    }
+    const scaleNumber = typeof gradScale === 'number' ? gradScale : inPlaceUpdates() ? gradScale.dataSync()[0] : null;
     for (const [name, w] of Object.entries(this.vars)) {
       const g = grads[name];
-      if (!g) throw new Error(`AdamW: no gradient for ${name}`);
-      tf.tidy(() => {
-        const m = tf.add(tf.mul(this.m[name], this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[name], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[name].assign(m);
-        this.v[name].assign(v);
-        const decayedW = this.decayed.has(name) && this.weightDecay > 0 ? tf.mul(w, 1 - lr * this.weightDecay) : w;
-        const denom = tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon);
-        const update = tf.div(tf.div(m, bc1), denom);
-        w.assign(tf.sub(decayedW, tf.mul(update, lr)));
+      const decay = this.decayed.has(name) && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
+      if (scaleNumber !== null && this.stepInPlace(name, w, g, lr, decay, bc1, bc2, scaleNumber)) continue;
+      const scale = scaleNumber ?? (gradScale as tf.Scalar);
+      const m = tf.tidy(() => tf.add(tf.mul(this.m[name], this.beta1), tf.mul(scaled(g, scale), 1 - this.beta1)));
+      this.m[name].assign(m);
+      m.dispose();
+      const v = tf.tidy(() => tf.add(tf.mul(this.v[name], this.beta2), tf.mul(tf.square(scaled(g, scale)), 1 - this.beta2)));
+      this.v[name].assign(v);
+      v.dispose();
+      const next = tf.tidy(() => {
+        const update = tf.div(tf.div(this.m[name], bc1), tf.add(tf.sqrt(tf.div(this.v[name], bc2)), this.epsilon));
+        return tf.sub(decay !== 1 ? tf.mul(w, decay) : w, tf.mul(update, lr));
       });
+      w.assign(next);
+      next.dispose();
     }
+  }
+
+  /**
+   * The update of one variable on wasm: m and v in place, the new weights written into a fresh
+   * tensor (one of the variable's size, not ~15). Weights cannot be written in place: the wasm
+   * backend caches XNNPACK operators with prepacked weight matrices per tensor, so a matMul
+   * would go on using the old values. False when m or v cannot be written in place.
+   */
+  private stepInPlace(name: string, w: tf.Variable, g: tf.Tensor, lr: number, decay: number, bc1: number, bc2: number, scale: number): boolean {
+    if (!heapView(this.m[name]) || !heapView(this.v[name])) return false;
+    const next = tf.zerosLike(w);
+    // Views after the allocation (a growing heap replaces its buffer), and nothing allocated while they are used.
+    const W = readableHeapView(w);
+    const N = heapView(next);
+    const M = heapView(this.m[name]);
+    const V = heapView(this.v[name]);
+    const G = readableHeapView(g);
+    if (!W || !N || !M || !V || !G) {
+      next.dispose();
+      return false;
+    }
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    // The same operations, in the same order, as the tensor path above (float32 storage, float64 arithmetic).
+    for (let i = 0; i < W.length; i++) {
+      const gi = G[i] * scale;
+      const m = b1 * M[i] + c1 * gi;
+      const v = b2 * V[i] + c2 * (gi * gi);
+      M[i] = m;
+      V[i] = v;
+      N[i] = W[i] * decay - (Math.fround(m) / bc1 / (Math.sqrt(Math.fround(v) / bc2) + eps)) * lr;
+    }
+    w.assign(next);
+    next.dispose();
+    return true;
   }
 
   async exportState(): Promise<AdamWState> {
@@ -117,4 +172,9 @@ export class AdamW {
       this.v[name].dispose();
     }
   }
+}
+
+/** g × scale, skipping the product when the scale is the number 1. */
+function scaled(g: tf.Tensor, scale: number | tf.Scalar): tf.Tensor {
+  return scale === 1 ? g : tf.mul(g, scale);
 }
