@@ -15,19 +15,23 @@
  * - `heapView` hands out a Float32Array over a float32 tensor's bytes in the heap when nothing
  *   else references them, so the optimizer and gradient accumulation can update in place
  *   instead of allocating a new tensor (and freeing the old one) per variable and step.
- *   Never write into a tensor a matMul has used or will use as an operand (a weight): the wasm
- *   backend caches XNNPACK operators with prepacked copies of matMul operands per tensor id, so
- *   the product would go on using the old values. Optimizer state and gradients are safe.
+ *   The wasm backend caches XNNPACK operators holding prepacked copies of matMul operands, keyed
+ *   by the operand's id on the C++ side: after writing into a tensor a matMul may have used (a
+ *   weight), call `renewWasmId`, or products would go on using the old values.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 interface WasmData {
+  /** The tensor's id on the C++ side. */
+  id: number;
   memoryOffset: number;
   refCount: number;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackend {
+  wasm: { tfjs: { disposeData(id: number): void; registerTensor(id: number, size: number, memoryOffset: number): void } };
+  dataIdNextNumber: number;
   dataIdMap: { get(dataId: object): WasmData | undefined; has(dataId: object): boolean };
   incRef(dataId: object): void;
   refCount(dataId: object): number;
@@ -82,4 +86,19 @@ export function readableHeapView(t: tf.Tensor): Float32Array | null {
   const b = wasmBackend();
   if (b === null || t.dtype !== 'float32' || t.isDisposed || !b.dataIdMap.has(t.dataId)) return null;
   return b.typedArrayFromHeap(t) as Float32Array;
+}
+
+/**
+ * After `t`'s bytes were written in place: register them on the wasm side under a new id. The
+ * backend drops the operators it cached for the old id (as when a tensor is disposed), so the
+ * next matMul with `t` packs the new values. The memory itself stays where it is.
+ */
+export function renewWasmId(t: tf.Tensor): void {
+  const b = wasmBackend();
+  const data = b?.dataIdMap.get(t.dataId);
+  if (!b || !data) throw new Error('renewWasmId: not a tensor of the wasm backend');
+  b.wasm.tfjs.disposeData(data.id);
+  const id = b.dataIdNextNumber++;
+  data.id = id;
+  b.wasm.tfjs.registerTensor(id, t.size, data.memoryOffset);
 }

@@ -12,7 +12,7 @@
  * sensible prior. Gradients are taken as given: clip them before `step`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapView, inPlaceUpdates, readableHeapView } from '../model/wasm';
+import { heapView, inPlaceUpdates, readableHeapView, renewWasmId } from '../model/wasm';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -70,9 +70,9 @@ export class AdamW {
    * used multiplied by `gradScale` (the clipping coefficient, see clip.ts), so clipping never
    * makes scaled copies of the gradients.
    *
-   * On wasm, one pass over each variable updates m and v in place in the heap and writes the new
-   * weights (see stepInPlace): ~15 transient tensors per variable and step would fragment a heap
-   * that never shrinks (src/model/wasm.ts). Elsewhere
+   * On wasm, one pass over each variable updates m, v and w in place in the heap (see
+   * stepInPlace): ~15 transient tensors per variable and step would fragment a heap that never
+   * shrinks (src/model/wasm.ts). Elsewhere
    * (or for a variable whose data is shared) with tfjs ops, each new state tensor built in its own
    * scope so a variable's transients are at most ~3 tensors of its size.
    */
@@ -106,24 +106,17 @@ export class AdamW {
   }
 
   /**
-   * The update of one variable on wasm: m and v in place, the new weights written into a fresh
-   * tensor (one of the variable's size, not ~15). Weights cannot be written in place: the wasm
-   * backend caches XNNPACK operators with prepacked weight matrices per tensor, so a matMul
-   * would go on using the old values. False when m or v cannot be written in place.
+   * The update of one variable on wasm: one pass writes m, v and w in place in the heap, no
+   * allocation. The weights get a new id on the wasm side afterwards (renewWasmId): its matMul
+   * caches prepacked copies of weight matrices per id. False when a tensor cannot be written.
    */
   private stepInPlace(name: string, w: tf.Variable, g: tf.Tensor, lr: number, decay: number, bc1: number, bc2: number, scale: number): boolean {
-    if (!heapView(this.m[name]) || !heapView(this.v[name])) return false;
-    const next = tf.zerosLike(w);
-    // Views after the allocation (a growing heap replaces its buffer), and nothing allocated while they are used.
-    const W = readableHeapView(w);
-    const N = heapView(next);
+    const W = heapView(w);
     const M = heapView(this.m[name]);
     const V = heapView(this.v[name]);
+    // The gradient is only read: shared data is fine.
     const G = readableHeapView(g);
-    if (!W || !N || !M || !V || !G) {
-      next.dispose();
-      return false;
-    }
+    if (!W || !M || !V || !G) return false;
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const c1 = 1 - b1;
     const c2 = 1 - b2;
@@ -134,10 +127,9 @@ export class AdamW {
       const v = b2 * V[i] + c2 * (gi * gi);
       M[i] = m;
       V[i] = v;
-      N[i] = W[i] * decay - (Math.fround(m) / bc1 / (Math.sqrt(Math.fround(v) / bc2) + eps)) * lr;
+      W[i] = W[i] * decay - (Math.fround(m) / bc1 / (Math.sqrt(Math.fround(v) / bc2) + eps)) * lr;
     }
-    w.assign(next);
-    next.dispose();
+    renewWasmId(w);
     return true;
   }
 
