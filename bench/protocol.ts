@@ -38,7 +38,8 @@ export interface PhaseResults {
   backend: BackendFigures;
   generation: GenerationFigures;
   load: LoadFigures;
-  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
+  /** wasmLivePeakBytes: wasm only, the most bytes malloc'ed at once in the heap during the phase (the heap itself is larger: fragmentation). */
+  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures; wasmLivePeakBytes?: number };
   peer: PeerFigures;
 }
 

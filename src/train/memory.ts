@@ -1,8 +1,9 @@
 /**
  * Full fine-tuning or LoRA? Full fine-tuning keeps four floats per parameter (the weight, its
  * gradient, AdamW's m and v); LoRA keeps the frozen weights once plus small adapters. Both also hold
- * the activations of one micro-batch for the backward pass. The numbers are estimates meant for a
- * decision with a reason a person can read, not an allocator.
+ * the activations of one micro-batch for the backward pass. The constants are measured peaks (see
+ * activationBytes and MEMORY_HEADROOM), checked by tests/unit/train/memory-peak.test.ts: a training
+ * step's peak must stay under the figure this rule assumes.
  */
 import type { GPT2Config } from '../model/config';
 
@@ -17,25 +18,41 @@ export interface ModeChoice {
 }
 
 const BYTES_PER_FLOAT = 4;
-/** Share of the reported memory we allow ourselves: the browser, the page and fragmentation take the rest. */
-export const MEMORY_HEADROOM = 0.7;
+/**
+ * Heap high-water mark over the peak of live bytes, measured on tfjs-wasm (which never returns
+ * memory and fragments): distilgpt2 full 2185 / 1793 MiB = 1.22, gpt2 full 3350 / 2804 MiB = 1.19,
+ * flat over 6 steps (Node, block 128, micro-batch 1).
+ */
+export const HEAP_FRAGMENTATION = 1.25;
+/** Share of the backend's memory left for tensors: the wasm module, its threads and the page keep the rest. */
+export const RESERVED_SHARE = 0.15;
+/** Share of the reported memory the rule lets the live peak reach: (1 − reserved) / fragmentation. */
+export const MEMORY_HEADROOM = (1 - RESERVED_SHARE) / HEAP_FRAGMENTATION;
 /** With no memory figure (WebGPU reports none), train fully only when it needs less than this. */
 export const UNKNOWN_MEMORY_FULL_LIMIT = 1024 * 1024 * 1024;
 
 /**
- * Activation memory of one training micro-batch: tfjs's tape keeps every intermediate of the
- * forward pass until the backward pass. Per token and layer that is ~45·nEmbd floats (LayerNorms,
- * qkv and its head-split copies, the tanh-GELU's intermediates over 4·nEmbd, dropout masks,
- * residuals) plus ~5·nHead·T for the attention scores, mask, softmax and dropout; the LM head adds
- * ~3·vocab per token (logits, log-softmax and its gradient).
+ * Activation memory of one training micro-batch at its peak (the end of the backward pass: tfjs's
+ * tape keeps every saved forward tensor and every intermediate gradient until the pass ends).
+ * Per predicted token: ~150·nEmbd floats per layer (LayerNorms, qkv and its head-split copies,
+ * the tanh-GELU's intermediates over 4·nEmbd, dropout masks, residuals, and their gradients) plus
+ * ~10·nHead·T for the attention scores, mask, softmax, dropout and their gradients; the LM head
+ * adds ~8·vocab (exp(logits − max), the one-hot targets, d logits).
+ * Measured on tfjs-wasm (live bytes at the peak of a step, minus 16 bytes per parameter): 60 MiB
+ * per gpt2 layer at block 128 (142·nEmbd + 10·nHead·T fits it) and 183 MiB for the rest (7.5·vocab);
+ * the constants are rounded up.
  */
 export function activationBytes(config: Pick<GPT2Config, 'nLayer' | 'nEmbd' | 'nHead' | 'vocabSize'>, microBatch: number, seqLen: number): number {
-  const perToken = config.nLayer * (45 * config.nEmbd + 5 * config.nHead * seqLen) + 3 * config.vocabSize;
+  const perToken = config.nLayer * (150 * config.nEmbd + 10 * config.nHead * seqLen) + 8 * config.vocabSize;
   return BYTES_PER_FLOAT * microBatch * seqLen * perToken;
 }
 
-export function fullTrainingBytes(paramCount: number, activations = 0): number {
-  return 4 * BYTES_PER_FLOAT * paramCount + activations;
+/**
+ * Peak bytes of full fine-tuning: weights, AdamW's m and v, the gradients, the activations, and,
+ * when a step accumulates several micro-batches, the running sum beside the newest gradients.
+ */
+export function fullTrainingBytes(paramCount: number, activations = 0, accumulates = false): number {
+  return (accumulates ? 5 : 4) * BYTES_PER_FLOAT * paramCount + activations;
 }
 
 export function formatMB(bytes: number): string {
@@ -46,8 +63,8 @@ export function formatMB(bytes: number): string {
  * Pick the training mode for a model of `paramCount` parameters on a backend that reports
  * `backendMemoryBytes` (null when it does not say).
  */
-export function chooseMode(paramCount: number, backendMemoryBytes: number | null, activations = 0): ModeChoice {
-  const fullBytes = fullTrainingBytes(paramCount, activations);
+export function chooseMode(paramCount: number, backendMemoryBytes: number | null, activations = 0, accumulates = false): ModeChoice {
+  const fullBytes = fullTrainingBytes(paramCount, activations, accumulates);
   const needs = `full fine-tuning needs ~${formatMB(fullBytes)} for weights + gradients + AdamW state${activations > 0 ? ' + activations' : ''}`;
   if (backendMemoryBytes === null || !(backendMemoryBytes > 0)) {
     if (fullBytes <= UNKNOWN_MEMORY_FULL_LIMIT) {
@@ -56,7 +73,7 @@ export function chooseMode(paramCount: number, backendMemoryBytes: number | null
     return { mode: 'lora', fullBytes, reason: `${needs}; this device does not report its memory, so that is too risky: using LoRA` };
   }
   const usable = backendMemoryBytes * MEMORY_HEADROOM;
-  const reports = `this device reports ${formatMB(backendMemoryBytes)}`;
+  const reports = `this device reports ${formatMB(backendMemoryBytes)}, ${formatMB(usable)} of it usable`;
   if (fullBytes <= usable) return { mode: 'full', fullBytes, reason: `${needs}; ${reports}: using full fine-tuning` };
   return { mode: 'lora', fullBytes, reason: `${needs}; ${reports}: using LoRA` };
 }
