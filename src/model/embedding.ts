@@ -97,7 +97,9 @@ export function embeddingLookup(
     // must be saved through the tape, not captured.
     save([idsInt]);
     const value = lookupRows(tables, starts, idsInt);
-    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] => rowGradients(chunks, starts, saved[0] as tf.Tensor1D, dy, mode);
+    // tfjs runs a customGrad's gradFunc outside any scope of its own: without this tidy its
+    // intermediates would live until the whole backward pass ends.
+    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] => tf.tidy(() => rowGradients(chunks, starts, saved[0] as tf.Tensor1D, dy, mode));
     return { value, gradFunc };
   });
 

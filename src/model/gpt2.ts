@@ -28,6 +28,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GPT2Config } from './config';
 import { linear, matMul } from './matmul';
 import { addRowGradients, embeddingLookup, lookupRows } from './embedding';
+import { geluTanh, layerNorm } from './layers';
 import { tiedCrossEntropy } from './lmloss';
 import { inPlaceUpdates, useSharedWasmIdentity } from './wasm';
 import { gaussian, mulberry32 } from '../random';
@@ -473,16 +474,13 @@ export class GPT2 {
       // exact: 0.5 x (1 + erf(x / sqrt(2)))
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     }
-    // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+    // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), one op with its own gradient (./layers)
+    return geluTanh(x);
   }
 
   /** ln(x) = (x - mean) / sqrt(var + eps) * g + b over the last axis */
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.config.layerNormEpsilon)));
-    return tf.add(tf.mul(normed, this.params[`${prefix}.weight`]), this.params[`${prefix}.bias`]);
+    return layerNorm(x, this.params[`${prefix}.weight`] as tf.Tensor1D, this.params[`${prefix}.bias`] as tf.Tensor1D, this.config.layerNormEpsilon);
   }
 
   /** Hugging Face Conv1D: y = x @ W + b (W is [in, out]), plus scale * (x @ A) @ B with a LoRA adapter. */

@@ -44,22 +44,25 @@ export function tiedCrossEntropy(
     save([x, targets, sumExp, ...exps]);
     return {
       value: tf.reshape(tf.sub(lse, targetLogit), [-1]) as tf.Tensor1D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [hs, ts, sumExps, ...expSaved] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
-        const dyCol = tf.reshape(dy, [-1, 1]);
-        const scale = tf.div(dyCol, sumExps);
-        const dLogits = expSaved.map((e, k) => {
-          const rows = tables[k].shape[0];
-          const { local, inside } = locateInChunk(tables, starts, k, ts);
-          let oneHot: tf.Tensor = rows === 1 ? tf.ones([local.shape[0], 1]) : oneHotFloat(local, rows);
-          if (inside !== null) oneHot = tf.mul(oneHot, inside);
-          return tf.sub(tf.mul(e, scale), tf.mul(oneHot, dyCol)) as tf.Tensor2D;
-        });
-        const parts = dLogits.map((d, k) => matMul(d, tables[k]));
-        const dh = parts.length === 1 ? parts[0] : tf.addN(parts);
-        if (!tablesGetGradient) return [dh];
-        return [dh, ...dLogits.map((d) => matMul(d, hs, true, false))];
-      },
+      // A tidy: tfjs runs gradFunc outside any scope of its own (its [n, V] intermediates would
+      // otherwise live until the whole backward pass ends).
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [hs, ts, sumExps, ...expSaved] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
+          const dyCol = tf.reshape(dy, [-1, 1]);
+          const scale = tf.div(dyCol, sumExps);
+          const dLogits = expSaved.map((e, k) => {
+            const rows = tables[k].shape[0];
+            const { local, inside } = locateInChunk(tables, starts, k, ts);
+            let oneHot: tf.Tensor = rows === 1 ? tf.ones([local.shape[0], 1]) : oneHotFloat(local, rows);
+            if (inside !== null) oneHot = tf.mul(oneHot, inside);
+            return tf.sub(tf.mul(e, scale), tf.mul(oneHot, dyCol)) as tf.Tensor2D;
+          });
+          const parts = dLogits.map((d, k) => matMul(d, tables[k]));
+          const dh = parts.length === 1 ? parts[0] : tf.addN(parts);
+          if (!tablesGetGradient) return [dh];
+          return [dh, ...dLogits.map((d) => matMul(d, hs, true, false))];
+        }),
     };
   });
   const inputs = tablesGetGradient ? [h, ...tables] : [h];
