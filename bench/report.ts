@@ -27,6 +27,8 @@ export interface TrainResult extends TrainingFigures {
   backend: BackendName;
   matMul?: MatMulFigures;
   wasmLivePeakBytes?: number;
+  /** AdamW on this backend vs a float64 reference: largest weight difference after 3 steps. */
+  optimizerMaxDiff?: number;
 }
 
 export interface TrainEntry {
@@ -210,6 +212,7 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
         `(AdamW + clip ${fmtSeconds(t.optimizerMs / 1000)}${optimizerBefore(t)}); ${t.mode === 'full' ? '6N' : '4N'}×tok/s = ${fmtNum(t.achievedGflops)} GFLOP/s${rel}` +
         `${mem.length ? `; ${mem.join(', ')}` : ''}${before(`${entry.shape}-${entry.mode}`, t.backend)}`,
     });
+    optimizerCheck(checks, t);
     checks.push({ name: `${entry.shape} ${entry.mode}: losses are finite`, ok: t.losses.every(Number.isFinite), detail: t.losses.map((x) => x.toFixed(3)).join(', ') });
   }
 
@@ -221,6 +224,7 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     const shape = ok(ours) ? ours.shape : ok(peer) ? peer.shape : p.shape;
     const mm = ok(ours) && ours.matMul ? `; matMul ${ours.matMul.n}³ there ${fmtNum(ours.matMul.gflops)} GFLOP/s` : '';
     if (ok(ours)) {
+      optimizerCheck(checks, ours);
       rows.push({
         figure: `Train, pair shape, ours on ${p.backend}`,
         value: fmtRate(ours.tokensPerSec),
@@ -261,6 +265,12 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     first = false;
   }
   return { rows, checks };
+}
+
+/** AdamW's path on this backend gives the formula's weights (1e-5: float32 against float64, lr 0.01). */
+function optimizerCheck(checks: Check[], t: TrainResult): void {
+  if (t.optimizerMaxDiff === undefined || checks.some((c) => c.name === `AdamW on ${t.backend} equals a float64 reference`)) return;
+  checks.push({ name: `AdamW on ${t.backend} equals a float64 reference`, ok: t.optimizerMaxDiff < 1e-5, detail: `largest weight difference after 3 steps ${t.optimizerMaxDiff.toExponential(1)}` });
 }
 
 /**

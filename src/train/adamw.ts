@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView, inPlaceUpdates, readableHeapView, renewWasmId } from '../model/wasm';
+import { fusedAdamWStep, fusedWebGLAdamW } from './adamw-webgl';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -72,8 +73,8 @@ export class AdamW {
    *
    * On wasm, one pass over each variable updates m, v and w in place in the heap (see
    * stepInPlace): ~15 transient tensors per variable and step would fragment a heap that never
-   * shrinks (src/model/wasm.ts). Elsewhere
-   * (or for a variable whose data is shared) with tfjs ops, each new state tensor built in its own
+   * shrinks (src/model/wasm.ts). On WebGL, three fused programs per variable (./adamw-webgl).
+   * Elsewhere (or on wasm for a variable whose data is shared) with tfjs ops, each new state tensor built in its own
    * scope so a variable's transients are at most ~3 tensors of its size.
    */
   step(grads: Record<string, tf.Tensor>, lr: number, gradScale: number | tf.Scalar = 1): void {
@@ -90,6 +91,12 @@ export class AdamW {
       const decay = this.decayed.has(name) && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
       if (scaleNumber !== null && this.stepInPlace(name, w, g, lr, decay, bc1, bc2, scaleNumber)) continue;
       const scale = scaleNumber ?? (gradScale as tf.Scalar);
+      if (fusedWebGLAdamW()) {
+        const s = typeof scale === 'number' ? tf.scalar(scale) : scale;
+        fusedAdamWStep(w, this.m[name], this.v[name], g, s, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, lr, decay, bc1, bc2 });
+        if (s !== scale) s.dispose();
+        continue;
+      }
       const m = tf.tidy(() => tf.add(tf.mul(this.m[name], this.beta1), tf.mul(scaled(g, scale), 1 - this.beta1)));
       this.m[name].assign(m);
       m.dispose();
