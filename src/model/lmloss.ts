@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { locateInChunk, lookupRows, oneHotFloat } from './embedding';
 import { matMul } from './matmul';
+import { heapView } from './wasm';
 
 /** Per-row loss [n] of predicting targets [n] (int32) from h [n, C] through W = concat(tables)ᵀ. */
 export function tiedCrossEntropy(
@@ -52,11 +53,13 @@ export function tiedCrossEntropy(
           const dyCol = tf.reshape(dy, [-1, 1]);
           const scale = tf.div(dyCol, sumExps);
           const dLogits = expSaved.map((e, k) => {
+            const softmaxDy = tf.mul(e, scale) as tf.Tensor2D;
+            if (subtractAtTargets(softmaxDy, ts, dy, starts[k])) return softmaxDy;
             const rows = tables[k].shape[0];
             const { local, inside } = locateInChunk(tables, starts, k, ts);
             let oneHot: tf.Tensor = rows === 1 ? tf.ones([local.shape[0], 1]) : oneHotFloat(local, rows);
             if (inside !== null) oneHot = tf.mul(oneHot, inside);
-            return tf.sub(tf.mul(e, scale), tf.mul(oneHot, dyCol)) as tf.Tensor2D;
+            return tf.sub(softmaxDy, tf.mul(oneHot, dyCol)) as tf.Tensor2D;
           });
           const parts = dLogits.map((d, k) => matMul(d, tables[k]));
           const dh = parts.length === 1 ? parts[0] : tf.addN(parts);
@@ -67,4 +70,22 @@ export function tiedCrossEntropy(
   });
   const inputs = tablesGetGradient ? [h, ...tables] : [h];
   return op(...inputs) as tf.Tensor1D;
+}
+
+/**
+ * d[i, t_i − start] −= dy[i] in place (the one-hot term of dlogits, for the targets inside this
+ * chunk of the vocabulary), on wasm; false elsewhere, where the caller builds the one-hot tensor.
+ * Saves two [n, V] tensors (the one-hot and the product) at the backward pass's start.
+ */
+function subtractAtTargets(d: tf.Tensor2D, targets: tf.Tensor1D, dy: tf.Tensor, start: number): boolean {
+  if (heapView(d) === null) return false;
+  const t = targets.dataSync();
+  const g = dy.dataSync();
+  const view = heapView(d) as Float32Array; // after the reads: a view is valid until the next allocation
+  const [n, width] = d.shape;
+  for (let i = 0; i < n; i++) {
+    const col = t[i] - start;
+    if (col >= 0 && col < width) view[i * width + col] -= g[i];
+  }
+  return true;
 }
