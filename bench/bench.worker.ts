@@ -7,7 +7,7 @@ import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
 import { measureLoad } from './load';
 import { measureMatMulAt } from './matmul';
-import { checkOptimizer, measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
+import { checkOptimizer, checkRowGradient, measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
 import { HEAP_FULL, type PhaseArgs, type PhaseName, type PhaseRequest, type PhaseResults, type WorkerMessage } from './protocol';
 import { shapeConfig } from './shapes';
 
@@ -93,9 +93,10 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
     const matMul = args.matMulN ? await measureMatMulAt(args.matMulN) : undefined;
     if (matMul) log(`train: matMul ${matMul.n}^3 on ${args.backend}: ${matMul.gflops.toFixed(1)} GFLOP/s`);
     const optimizerMaxDiff = await checkOptimizer();
+    const rowGradientMaxDiff = await checkRowGradient();
     heapUse.peak = heapUse.live;
     const figures = await measureTraining(shapeConfig(args.shape), { ...args, ...(await modelOptions(args.backend)), log });
-    return { ...figures, backend: args.backend, matMul, optimizerMaxDiff, ...(args.backend === 'wasm' ? { wasmLivePeakBytes: heapUse.peak } : {}) };
+    return { ...figures, backend: args.backend, matMul, optimizerMaxDiff, rowGradientMaxDiff, ...(args.backend === 'wasm' ? { wasmLivePeakBytes: heapUse.peak } : {}) };
   },
   async peer(args) {
     await start(args.backend);

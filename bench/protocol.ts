@@ -39,8 +39,8 @@ export interface PhaseResults {
   generation: GenerationFigures;
   load: LoadFigures;
   /** wasmLivePeakBytes: wasm only, the most bytes malloc'ed at once in the heap during the phase (the heap itself is larger: fragmentation). */
-  /** optimizerMaxDiff: AdamW on this backend vs a float64 reference (bench/measure checkOptimizer). */
-  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures; wasmLivePeakBytes?: number; optimizerMaxDiff?: number };
+  /** optimizerMaxDiff, rowGradientMaxDiff: this backend's AdamW and embedding-gradient paths vs references (bench/measure checks). */
+  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures; wasmLivePeakBytes?: number; optimizerMaxDiff?: number; rowGradientMaxDiff?: number };
   peer: PeerFigures;
 }
 

@@ -29,6 +29,8 @@ export interface TrainResult extends TrainingFigures {
   wasmLivePeakBytes?: number;
   /** AdamW on this backend vs a float64 reference: largest weight difference after 3 steps. */
   optimizerMaxDiff?: number;
+  /** The embedding gradient's path on this backend vs the one-hot product. */
+  rowGradientMaxDiff?: number;
 }
 
 export interface TrainEntry {
@@ -271,6 +273,9 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
 function optimizerCheck(checks: Check[], t: TrainResult): void {
   if (t.optimizerMaxDiff === undefined || checks.some((c) => c.name === `AdamW on ${t.backend} equals a float64 reference`)) return;
   checks.push({ name: `AdamW on ${t.backend} equals a float64 reference`, ok: t.optimizerMaxDiff < 1e-5, detail: `largest weight difference after 3 steps ${t.optimizerMaxDiff.toExponential(1)}` });
+  if (t.rowGradientMaxDiff !== undefined) {
+    checks.push({ name: `the embedding gradient on ${t.backend} equals the one-hot product`, ok: t.rowGradientMaxDiff < 1e-5, detail: `largest difference ${t.rowGradientMaxDiff.toExponential(1)}` });
+  }
 }
 
 /**

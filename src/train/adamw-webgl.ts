@@ -7,29 +7,10 @@
  * input), so nothing is read back.
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  userCode: string;
-  customUniforms?: { name: string; type: 'float' }[];
-}
-
-/** The part of tfjs-backend-webgl's MathBackendWebGL used here. */
-interface WebGLBackend {
-  compileAndRun(program: Program, inputs: tf.TensorInfo[], outputDtype?: tf.DataType, customUniformValues?: number[][]): tf.TensorInfo;
-}
-
-function webglBackend(): WebGLBackend | null {
-  if (tf.getBackend() !== 'webgl') return null;
-  const b = tf.backend() as unknown as Partial<WebGLBackend>;
-  return typeof b.compileAndRun === 'function' ? (b as WebGLBackend) : null;
-}
+import { onWebGL, runWebGL, type WebGLProgram as Program } from '../model/webgl';
 
 /** Whether the fused programs can run (the active backend is WebGL). */
-export function fusedWebGLAdamW(): boolean {
-  return webglBackend() !== null;
-}
+export const fusedWebGLAdamW = onWebGL;
 
 const moment = (shape: number[], squared: boolean): Program => ({
   variableNames: ['X', 'G', 'S'],
@@ -74,10 +55,7 @@ export interface FusedStep {
 
 /** One variable's update: assigns the new m, v and w. `scale` multiplies the gradient (clipping). */
 export function fusedAdamWStep(w: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, scale: tf.Scalar, p: FusedStep): void {
-  const backend = webglBackend();
-  if (!backend) throw new Error('fusedAdamWStep needs the WebGL backend');
-  const run = (program: Program, inputs: tf.Tensor[], uniforms: number[][]): tf.Tensor =>
-    tf.engine().makeTensorFromTensorInfo(backend.compileAndRun(program, inputs, 'float32', uniforms));
+  const run = (program: Program, inputs: tf.Tensor[], uniforms: number[][]): tf.Tensor => runWebGL(program, inputs, uniforms);
   const nextM = run(moment(w.shape, false), [m, g, scale], [[p.beta1]]);
   const nextV = run(moment(w.shape, true), [v, g, scale], [[p.beta2]]);
   const nextW = run(weight(w.shape), [w, nextM, nextV], [[p.decay], [p.lr], [p.bc1], [p.bc2], [p.epsilon]]);
