@@ -74,8 +74,7 @@ export class AdamW {
    * On wasm, one pass over each variable updates m, v and w in place in the heap (see
    * stepInPlace): ~15 transient tensors per variable and step would fragment a heap that never
    * shrinks (src/model/wasm.ts). On WebGL, three fused programs per variable (./adamw-webgl).
-   * Elsewhere (or on wasm for a variable whose data is shared) with tfjs ops, each new state tensor built in its own
-   * scope so a variable's transients are at most ~3 tensors of its size.
+   * Elsewhere (or on wasm for a variable whose data is shared) with tfjs ops.
    */
   step(grads: Record<string, tf.Tensor>, lr: number, gradScale: number | tf.Scalar = 1): void {
     this.stepCount += 1;
@@ -97,18 +96,17 @@ export class AdamW {
         if (s !== scale) s.dispose();
         continue;
       }
-      const m = tf.tidy(() => tf.add(tf.mul(this.m[name], this.beta1), tf.mul(scaled(g, scale), 1 - this.beta1)));
-      this.m[name].assign(m);
-      m.dispose();
-      const v = tf.tidy(() => tf.add(tf.mul(this.v[name], this.beta2), tf.mul(tf.square(scaled(g, scale)), 1 - this.beta2)));
-      this.v[name].assign(v);
-      v.dispose();
-      const next = tf.tidy(() => {
-        const update = tf.div(tf.div(this.m[name], bc1), tf.add(tf.sqrt(tf.div(this.v[name], bc2)), this.epsilon));
-        return tf.sub(decay !== 1 ? tf.mul(w, decay) : w, tf.mul(update, lr));
+      // One scope per variable, reading the new m and v as computed (not back from the variables:
+      // re-reading a just-assigned variable in a new scope trained wrongly on WebGPU).
+      tf.tidy(() => {
+        const gs = scaled(g, scale);
+        const m = tf.add(tf.mul(this.m[name], this.beta1), tf.mul(gs, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.v[name], this.beta2), tf.mul(tf.square(gs), 1 - this.beta2));
+        this.m[name].assign(m);
+        this.v[name].assign(v);
+        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon));
+        w.assign(tf.sub(decay !== 1 ? tf.mul(w, decay) : w, tf.mul(update, lr)));
       });
-      w.assign(next);
-      next.dispose();
     }
   }
 
