@@ -10,7 +10,7 @@ import { measureDatasetBuild } from './dataset';
 import { measureLoad, writeLegacyLibrary } from './load';
 import { runSoak } from './soak';
 import { measureMatMulAt } from './matmul';
-import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
+import { checkOptimizer, checkRowGradient, measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
 import { HEAP_FULL, type PhaseArgs, type PhaseName, type PhaseRequest, type PhaseResults, type WorkerMessage } from './protocol';
 import { shapeConfig } from './shapes';
 
@@ -37,6 +37,8 @@ async function start(backend: BackendName): Promise<void> {
  * failed allocation into an error, so a model that does not fit fails at once and says why.
  */
 let heapFull: string | null = null;
+/** Bytes malloc'ed and not yet freed in the wasm heap (tensors and the backend's own), and their peak. */
+const heapUse = { live: 0, peak: 0, sizes: new Map<number, number>() };
 
 function guardWasmHeap(): void {
   const wasm = (tf.backend() as unknown as { wasm?: { _malloc(n: number): number; _free(at: number): void; HEAPU8: Uint8Array } }).wasm;
@@ -44,13 +46,25 @@ function guardWasmHeap(): void {
   // Emscripten's first call of _malloc replaces Module._malloc with the raw export: make that call first.
   wasm._free(wasm._malloc(8));
   const malloc = wasm._malloc;
+  const free = wasm._free;
   wasm._malloc = (n: number): number => {
     const at = malloc(n);
     if (at === 0 && n > 0) {
       heapFull ??= `${HEAP_FULL}: allocating ${n < 2 ** 20 ? `${n} bytes` : mib(n)} failed with the heap at ${mib(wasm.HEAPU8.buffer.byteLength)} (4 GiB at most)`;
       throw new Error(heapFull);
     }
+    heapUse.sizes.set(at >>> 0, n);
+    heapUse.live += n;
+    heapUse.peak = Math.max(heapUse.peak, heapUse.live);
     return at;
+  };
+  wasm._free = (at: number): void => {
+    const n = heapUse.sizes.get(at >>> 0);
+    if (n !== undefined) {
+      heapUse.live -= n;
+      heapUse.sizes.delete(at >>> 0);
+    }
+    free(at);
   };
 }
 
@@ -86,8 +100,11 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
     await start(args.backend);
     const matMul = args.matMulN ? await measureMatMulAt(args.matMulN) : undefined;
     if (matMul) log(`train: matMul ${matMul.n}^3 on ${args.backend}: ${matMul.gflops.toFixed(1)} GFLOP/s`);
+    const optimizerMaxDiff = await checkOptimizer();
+    const rowGradientMaxDiff = await checkRowGradient();
+    heapUse.peak = heapUse.live;
     const figures = await measureTraining(shapeConfig(args.shape), { ...args, ...(await modelOptions(args.backend)), log });
-    return { ...figures, backend: args.backend, matMul };
+    return { ...figures, backend: args.backend, matMul, optimizerMaxDiff, rowGradientMaxDiff, ...(args.backend === 'wasm' ? { wasmLivePeakBytes: heapUse.peak } : {}) };
   },
   async dataset(args) {
     return measureDatasetBuild(args.archiveUrl, args.tokenizerUrl, args.tokenizerConfigUrl, log);

@@ -55,7 +55,9 @@ export interface PhaseResults {
   generation: GenerationFigures;
   load: LoadFigures;
   'legacy-library': { ms: number };
-  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures };
+  /** wasmLivePeakBytes: wasm only, the most bytes malloc'ed at once in the heap during the phase (the heap itself is larger: fragmentation). */
+  /** optimizerMaxDiff, rowGradientMaxDiff: this backend's AdamW and embedding-gradient paths vs references (bench/measure checks). */
+  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures; wasmLivePeakBytes?: number; optimizerMaxDiff?: number; rowGradientMaxDiff?: number };
   peer: PeerFigures;
   copies: CopyFigures;
   dataset: DatasetFigures;

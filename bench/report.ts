@@ -3,7 +3,7 @@
  * as markdown for the README, from the JSON that `bench/run.ts` (or `bench/gpu.ts`) collects.
  */
 import type { BackendName } from '../src/engine/api';
-import { activationBytes, chooseMode } from '../src/train/memory';
+import { activationBytes, chooseMode, fullTrainingBytes } from '../src/train/memory';
 import type { CopyFigures } from './copies';
 import type { MatMulFigures } from './matmul';
 import { median, type GenerationFigures, type TrainingFigures } from './measure';
@@ -29,6 +29,11 @@ const ok = <T>(o: Outcome<T> | undefined): o is T => o !== undefined && !failed(
 export interface TrainResult extends TrainingFigures {
   backend: BackendName;
   matMul?: MatMulFigures;
+  wasmLivePeakBytes?: number;
+  /** AdamW on this backend vs a float64 reference: largest weight difference after 3 steps. */
+  optimizerMaxDiff?: number;
+  /** The embedding gradient's path on this backend vs the one-hot product. */
+  rowGradientMaxDiff?: number;
 }
 
 export interface TrainEntry {
@@ -101,6 +106,18 @@ export function fmtSeconds(s: number): string {
 const mParams = (n: number): string => `${(n / 1e6).toFixed(1)}M`;
 
 // ---- rows ------------------------------------------------------------------------------------
+
+/**
+ * The same rows before issue 13's memory and speed work (the README's run of 2026-11-29, same
+ * machine, wasm in Chromium), cited beside today's figures: the old code paths are gone.
+ */
+export const BEFORE_ISSUE_13: Record<string, string> = {
+  'gpt2-full': 'does not fit (heap full at 4096 MiB, 1079 MiB of tensors)',
+  'gpt2-lora': '23.8 tok/s, step 5.4 s, AdamW + clip 786 ms (by subtraction), peak tensors 2.47 GiB, heap 3.01 GiB',
+  'distilgpt2-full': 'does not fit (heap full at 4055 MiB, 625 MiB of tensors)',
+  'distilgpt2-lora': '46.7 tok/s, step 2.7 s, AdamW + clip 17 ms (by subtraction), peak tensors 1.45 GiB, heap 1.93 GiB',
+  pair: '1.28× (ours 56.8 / peer 44.4 tok/s on webgl)',
+};
 
 const trainLabel = (e: TrainEntry): string => `Train ${e.shape} shape, ${e.mode === 'full' ? 'full fine-tuning' : 'LoRA (r 8, all projections)'}`;
 
@@ -205,8 +222,11 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     if (failed(t)) err(label, t);
     if (!ok(t)) continue;
     const rel = roofline ? ` = ${fmtNum((100 * t.achievedGflops) / roofline.gflops, 0)}% of matMul` : '';
+    // What the memory rule assumes for this step (batch = micro-batch 1: nothing accumulated).
+    const assumed = t.mode === 'full' ? fullTrainingBytes(t.params, activationBytes(shapeConfig(entry.shape), 1, t.blockSize)) : null;
     const mem = [
       t.peakTfBytes !== null ? `peak tensors ${fmtBytes(t.peakTfBytes)}` : '',
+      t.wasmLivePeakBytes !== undefined ? `peak live heap ${fmtBytes(t.wasmLivePeakBytes)}${assumed !== null ? ` (the memory rule assumes ${fmtBytes(assumed)})` : ''}` : '',
       t.memory.wasmHeapBytes !== null ? `wasm heap ${fmtBytes(t.memory.wasmHeapBytes)}` : '',
       t.memory.gpuBytes !== null ? `GPU ${fmtBytes(t.memory.gpuBytes)}` : '',
     ].filter(Boolean);
@@ -215,9 +235,10 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
       value: fmtRate(t.tokensPerSec),
       detail:
         `${mParams(t.params)} params, ${mParams(t.trainableParams)} trained; block ${t.blockSize}, batch 1, median of ${t.stepMs.length} steps ${fmtSeconds(median(t.stepMs) / 1000)} ` +
-        `(AdamW + clip ${t.optimizerMs > 0 ? fmtSeconds(t.optimizerMs / 1000) : '≈0'}); ${t.mode === 'full' ? '6N' : '4N'}×tok/s = ${fmtNum(t.achievedGflops)} GFLOP/s${rel}` +
-        `${mem.length ? `; ${mem.join(', ')}` : ''}`,
+        `(AdamW + clip ${fmtSeconds(t.optimizerMs / 1000)}${optimizerBefore(t)}); ${t.mode === 'full' ? '6N' : '4N'}×tok/s = ${fmtNum(t.achievedGflops)} GFLOP/s${rel}` +
+        `${mem.length ? `; ${mem.join(', ')}` : ''}${before(`${entry.shape}-${entry.mode}`, t.backend)}`,
     });
+    optimizerCheck(checks, t);
     checks.push({ name: `${entry.shape} ${entry.mode}: losses are finite`, ok: t.losses.every(Number.isFinite), detail: t.losses.map((x) => x.toFixed(3)).join(', ') });
   }
 
@@ -229,6 +250,7 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     const shape = ok(ours) ? ours.shape : ok(peer) ? peer.shape : p.shape;
     const mm = ok(ours) && ours.matMul ? `; matMul ${ours.matMul.n}³ there ${fmtNum(ours.matMul.gflops)} GFLOP/s` : '';
     if (ok(ours)) {
+      optimizerCheck(checks, ours);
       rows.push({
         figure: `Train, pair shape, ours on ${p.backend}`,
         value: fmtRate(ours.tokensPerSec),
@@ -243,7 +265,11 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
       });
     } else if (failed(peer)) err(`Train, pair shape, @genai-fi/nanogpt on ${p.backend}`, peer);
     if (ok(ours) && ok(peer)) {
-      rows.push({ figure: 'Ours / peer, same shape, same backend', value: `${fmtNum(ours.tokensPerSec / peer.tokensPerSec, 2)}×`, detail: `training tokens per second on ${p.backend}` });
+      rows.push({
+        figure: 'Ours / peer, same shape, same backend',
+        value: `${fmtNum(ours.tokensPerSec / peer.tokensPerSec, 2)}×`,
+        detail: `training tokens per second on ${p.backend}${before('pair', p.backend === 'webgl' ? 'wasm' : p.backend)}`,
+      });
     }
   } else if (failed(p)) err('Ours vs @genai-fi/nanogpt', p);
 
@@ -330,6 +356,15 @@ function copyRows(c: Outcome<CopyFigures> | undefined, rows: Row[], checks: Chec
   }
 }
 
+/** AdamW's path on this backend gives the formula's weights (1e-5: float32 against float64, lr 0.01). */
+function optimizerCheck(checks: Check[], t: TrainResult): void {
+  if (t.optimizerMaxDiff === undefined || checks.some((c) => c.name === `AdamW on ${t.backend} equals a float64 reference`)) return;
+  checks.push({ name: `AdamW on ${t.backend} equals a float64 reference`, ok: t.optimizerMaxDiff < 1e-5, detail: `largest weight difference after 3 steps ${t.optimizerMaxDiff.toExponential(1)}` });
+  if (t.rowGradientMaxDiff !== undefined) {
+    checks.push({ name: `the embedding gradient on ${t.backend} equals the one-hot product`, ok: t.rowGradientMaxDiff < 1e-5, detail: `largest difference ${t.rowGradientMaxDiff.toExponential(1)}` });
+  }
+}
+
 /**
  * Flat after warm-up: the same live tensors and bytes at every sample, and the backend's memory
  * (the wasm heap only grows) and the worker's JS heap within 10% of the first sample.
@@ -339,6 +374,21 @@ function soakFlat(xs: Array<{ numTensors: number; tfBytes: number; wasmHeapBytes
   const first = xs[0];
   const within = (a: number | null, b: number | null) => a === null || b === null || b <= a * 1.1;
   return xs.every((x) => x.numTensors === first.numTensors && x.tfBytes === first.tfBytes && within(first.wasmHeapBytes, x.wasmHeapBytes) && within(first.gpuBytes, x.gpuBytes) && within(first.workerJsBytes, x.workerJsBytes));
+}
+
+/**
+ * The optimizer figure as the bench computed it before issue 13 (median step − a lone gradient
+ * pass), beside the measured one: on a shared machine that difference was mostly noise.
+ */
+function optimizerBefore(t: TrainResult): string {
+  const old = t.optimizerMsBySubtraction;
+  return old === undefined ? '' : `, timed in the step; step − lone gradient pass: ${old > 0 ? fmtSeconds(old / 1000) : '≈0'}`;
+}
+
+/** "; before issue 13: …" for rows measured where the cited figures were (wasm page, webgl pair). */
+function before(key: string, backend: BackendName): string {
+  const figure = BEFORE_ISSUE_13[key];
+  return figure && backend === 'wasm' ? `; before issue 13 (2026-11-29): ${figure}` : '';
 }
 
 function planSentence(p: CorpusPlan): string {
@@ -352,7 +402,8 @@ function planSentence(p: CorpusPlan): string {
 /** The mode the app's memory rule (src/train/memory chooseMode) picks for this model. */
 function appDefaultMode(model: ShapeName, backendMemoryBytes: number | null): string | null {
   const config = shapeConfig(model);
-  const choice = chooseMode(paramCount(config), backendMemoryBytes, activationBytes(config, 1, 128));
+  // The app's defaults: micro-batch 1 of block 128, 8 blocks per step (accumulated).
+  const choice = chooseMode(paramCount(config), backendMemoryBytes, activationBytes(config, 1, 128), true);
   return choice.mode === 'full' ? 'full fine-tuning' : 'LoRA';
 }
 

@@ -209,7 +209,7 @@ async function main(): Promise<number> {
       const pairSteps = 2;
       const pairBlock = shapeConfig('pair').nPositions;
       const ours = await timed(`pair: ours on ${pairBackend}`, () =>
-        run('train', { backend: pairBackend, shape: 'pair', mode: 'full', blockSize: pairBlock, warmupSteps: 2, steps: pairSteps, dropout: false, peakMemory: false, matMulN: 512 }),
+        run('train', { backend: pairBackend, shape: 'pair', mode: 'full', blockSize: pairBlock, warmupSteps: 2, steps: pairSteps, dropout: false, peakMemory: true, matMulN: 512 }),
       );
       const peer = await timed(`pair: @genai-fi/nanogpt on ${pairBackend}`, () =>
         run('peer', { backend: pairBackend, shape: 'pair', blockSize: pairBlock, warmupSteps: 2, steps: pairSteps }),

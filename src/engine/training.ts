@@ -40,9 +40,9 @@ export interface SessionResult {
   valHistory: Array<{ step: number; loss: number }>;
 }
 
-/** Memory the backend can give training, when it says (wasm's heap is capped at 2 GiB in tfjs's build). */
+/** Memory the backend can give training, when it says (tfjs-wasm's heap grows up to 4 GiB, wasm32's limit). */
 export function backendMemoryBytes(backend: BackendName): number | null {
-  if (backend === 'wasm') return 2 * 1024 ** 3;
+  if (backend === 'wasm') return 4 * 1024 ** 3;
   if (backend === 'cpu') return (performance as Performance & { memory?: { jsHeapSizeLimit?: number } }).memory?.jsHeapSizeLimit ?? null;
   return null;
 }
@@ -73,7 +73,7 @@ export function pickMode(model: LoadedModel, settings: TrainSettings, backend: B
   if (settings.mode !== 'auto') return { mode: settings.mode, reason: `chosen in the advanced settings` };
   const c = model.gpt2.config;
   const params = model.info.params;
-  const choice = chooseMode(params, backendMemoryBytes(backend), activationBytes(c, settings.microBatch, settings.blockSize));
+  const choice = chooseMode(params, backendMemoryBytes(backend), activationBytes(c, settings.microBatch, settings.blockSize), settings.batchSize > settings.microBatch);
   return { mode: choice.mode, reason: choice.reason };
 }
 

@@ -6,7 +6,8 @@
  *   d table = sum over occurrences of each id of the incoming row gradient
  * computed either with `ScatterNd` (which sums duplicate indices on cpu, wasm and webgpu, in
  * O(ids x width) work) or, on webgl, whose ScatterNd loops over every update for every output
- * element, as a one-hot matrix product `onehot(ids)^T @ dy` (the cost of one LM-head matmul).
+ * element, as a one-hot matrix product `onehot(ids)^T @ dy` (the cost of one LM-head matmul; a
+ * program of our own looping over the ids per element was 5x slower on SwiftShader).
  *
  * The table may be stored as row chunks (see GPT2's `maxTensorBytes`): chunk k holds rows
  * [starts[k], starts[k] + rows_k). Each chunk gathers the ids that fall inside it (others are
@@ -16,8 +17,65 @@
  * Call it inside `tf.tidy` (or a gradient scope), which frees the helper tensors it makes.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapView, readableHeapView } from './wasm';
 
 export type EmbeddingGradMode = 'auto' | 'scatter' | 'onehot';
+
+/**
+ * Where each id lives in chunk k: its local row (clipped into range) and, with several chunks,
+ * a [n, 1] float mask of the ids that are inside it (null for a single table: all are).
+ */
+export function locateInChunk(
+  chunks: readonly { shape: number[] }[],
+  starts: number[],
+  k: number,
+  ids: tf.Tensor1D,
+): { local: tf.Tensor1D; inside: tf.Tensor2D | null } {
+  const rows = chunks[k].shape[0];
+  if (chunks.length === 1) return { local: ids, inside: null };
+  const shifted = tf.sub(ids, tf.scalar(starts[k], 'int32'));
+  const local = tf.minimum(tf.maximum(shifted, tf.scalar(0, 'int32')), tf.scalar(rows - 1, 'int32'));
+  const inside = tf.cast(
+    tf.logicalAnd(tf.greaterEqual(shifted, tf.scalar(0, 'int32')), tf.less(shifted, tf.scalar(rows, 'int32'))),
+    'float32',
+  );
+  return { local: local as tf.Tensor1D, inside: tf.expandDims(inside, 1) as tf.Tensor2D };
+}
+
+/** table[ids] across the chunks, with no gradient of its own: ids [n] int32 → [n, width]. */
+export function lookupRows(chunks: tf.Tensor2D[], starts: number[], ids: tf.Tensor1D): tf.Tensor2D {
+  const parts = chunks.map((table, k) => {
+    const { local, inside } = locateInChunk(chunks, starts, k, ids);
+    const rows = tf.gather(table, local);
+    return inside === null ? rows : tf.mul(rows, inside);
+  });
+  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
+}
+
+/**
+ * The gradient of each chunk from the gradient dy [n, width] of the rows `ids` picked: rows of dy
+ * summed per id, as one dense tensor per chunk.
+ */
+export function rowGradients(
+  chunkShapes: readonly { shape: number[] }[],
+  starts: number[],
+  ids: tf.Tensor1D,
+  dy: tf.Tensor2D,
+  mode: EmbeddingGradMode = 'auto',
+): tf.Tensor2D[] {
+  const useOneHot = mode === 'onehot' || (mode === 'auto' && tf.getBackend() === 'webgl');
+  return chunkShapes.map((chunk, k) => {
+    const { local, inside } = locateInChunk(chunkShapes, starts, k, ids);
+    const [rows, width] = chunk.shape;
+    const g = inside === null ? dy : tf.mul(dy, inside);
+    if (useOneHot && rows === 1) return tf.sum(g, 0, true) as tf.Tensor2D; // tf.oneHot needs depth >= 2
+    if (useOneHot) {
+      // onehot(local) [n, rows]; masked-out ids contribute g = 0 whatever row they point to.
+      return tf.matMul(oneHotFloat(local, rows), g, true, false);
+    }
+    return tf.scatterND(tf.expandDims(local, 1), g, [rows, width]) as tf.Tensor2D;
+  });
+}
 
 /**
  * rows of the (chunked) table for each id: ids [n] int32 → [n, width].
@@ -33,48 +91,59 @@ export function embeddingLookup(
     throw new Error('embeddingLookup: need one start row per chunk');
   }
   const idsInt = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
-  const useOneHot = mode === 'onehot' || (mode === 'auto' && tf.getBackend() === 'webgl');
-  const width = chunks[0].shape[1];
-
-  // Per chunk: the local row of each id (clipped into range) and whether the id lives there.
-  const locate = (k: number, idsK: tf.Tensor1D): { local: tf.Tensor1D; inside: tf.Tensor2D | null } => {
-    const rows = chunks[k].shape[0];
-    if (chunks.length === 1) return { local: idsK, inside: null };
-    const shifted = tf.sub(idsK, tf.scalar(starts[k], 'int32'));
-    const local = tf.minimum(tf.maximum(shifted, tf.scalar(0, 'int32')), tf.scalar(rows - 1, 'int32'));
-    const inside = tf.cast(
-      tf.logicalAnd(tf.greaterEqual(shifted, tf.scalar(0, 'int32')), tf.less(shifted, tf.scalar(rows, 'int32'))),
-      'float32',
-    );
-    return { local: local as tf.Tensor1D, inside: tf.expandDims(inside, 1) as tf.Tensor2D };
-  };
-
   const lookup = tf.customGrad((...args: unknown[]) => {
     const tables = args.slice(0, chunks.length) as tf.Tensor2D[];
     const save = args[chunks.length] as tf.GradSaveFunc;
     // The backward pass runs after the caller's scopes have freed their intermediates: the ids
     // must be saved through the tape, not captured.
     save([idsInt]);
-    const parts = tables.map((table, k) => {
-      const { local, inside } = locate(k, idsInt);
-      const rows = tf.gather(table, local);
-      return inside === null ? rows : tf.mul(rows, inside);
-    });
-    const value = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
-    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] =>
-      chunks.map((chunk, k) => {
-        const { local, inside } = locate(k, saved[0] as tf.Tensor1D);
-        const rows = chunk.shape[0];
-        const g = inside === null ? dy : tf.mul(dy, inside);
-        if (useOneHot && rows === 1) return tf.sum(g, 0, true); // tf.oneHot needs depth >= 2
-        if (useOneHot) {
-          // onehot(local) [n, rows]; masked-out ids contribute g = 0 whatever row they point to.
-          return tf.matMul(tf.oneHot(local, rows, 1, 0, 'float32'), g, true, false);
-        }
-        return tf.scatterND(tf.expandDims(local, 1), g, [rows, width]);
-      });
+    const value = lookupRows(tables, starts, idsInt);
+    // tfjs runs a customGrad's gradFunc outside any scope of its own: without this tidy its
+    // intermediates would live until the whole backward pass ends.
+    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] => tf.tidy(() => rowGradients(chunks, starts, saved[0] as tf.Tensor1D, dy, mode));
     return { value, gradFunc };
   });
 
   return lookup(...chunks) as tf.Tensor2D;
+}
+
+/**
+ * grads[k] += the gradient of chunk k from dy [n, width] for the rows `ids` picked; returns the
+ * chunks' gradients (`grads` itself is consumed). On wasm the rows are added into the existing
+ * tensors in place (n rows of work, no [rows, width] tensor); elsewhere through rowGradients and
+ * a sum.
+ */
+export function addRowGradients(grads: tf.Tensor2D[], starts: number[], ids: tf.Tensor1D, dy: tf.Tensor2D): tf.Tensor2D[] {
+  const views = grads.map((g) => heapView(g));
+  const from = readableHeapView(dy);
+  if (from !== null && views.every((v) => v !== null)) {
+    const width = dy.shape[1];
+    const idValues = ids.dataSync();
+    // Taken after dataSync (which may allocate): views stay valid until the next allocation.
+    const into = grads.map((g) => heapView(g) as Float32Array);
+    const src = readableHeapView(dy) as Float32Array;
+    for (let r = 0; r < idValues.length; r++) {
+      const id = idValues[r];
+      let k = starts.length - 1;
+      while (k > 0 && starts[k] > id) k--;
+      const row = id - starts[k];
+      if (row < 0 || row >= grads[k].shape[0]) throw new Error(`token id ${id} is outside the embedding`);
+      const out = into[k];
+      const at = row * width;
+      const base = r * width;
+      for (let c = 0; c < width; c++) out[at + c] += src[base + c];
+    }
+    return grads;
+  }
+  const sums = tf.tidy(() => rowGradients(grads, starts, ids, dy).map((g, k) => tf.add(grads[k], g) as tf.Tensor2D));
+  tf.dispose(grads);
+  return sums;
+}
+
+/**
+ * onehot(ids, depth) as float32. tfjs-backend-wasm 4.22's OneHot writes int32 bits whatever
+ * dtype it is asked for (a float32 "1" reads as 1.4e-45), so take int32 and cast.
+ */
+export function oneHotFloat(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(ids, depth), 'float32') as tf.Tensor2D;
 }

@@ -27,7 +27,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GPT2Config } from './config';
 import { linear, matMul } from './matmul';
-import { embeddingLookup } from './embedding';
+import { addRowGradients, embeddingLookup, lookupRows } from './embedding';
+import { geluTanh, layerNorm } from './layers';
+import { tiedCrossEntropy } from './lmloss';
+import { inPlaceUpdates, useSharedWasmIdentity } from './wasm';
 import { gaussian, mulberry32 } from '../random';
 import type { RawTensor } from './weights/types';
 
@@ -305,25 +308,86 @@ export class GPT2 {
   // ---------------------------------------------------------------------------------------------
   // The model
 
+  /**
+   * The value and gradients of `weight` × the mean loss (`trainLoss` with `seed` when
+   * `opts.training`, else `loss`) with respect to `vars` (weights and/or adapter matrices), in
+   * the order given; a variable the loss does not depend on gets null.
+   *
+   * Unlike tf.variableGrads over `loss`, this knows which variables are wanted: with a frozen
+   * wte (LoRA) the LM head's weight gradient is never computed, and with a trained wte on wasm
+   * the gradient of the input embedding is added into the output side's gradient in place
+   * (the looked-up rows are an input of the taped computation; their gradient rows are scattered
+   * into wte's gradient afterwards), so wte's whole gradient is one tensor of its size.
+   */
+  lossGradients(
+    ids: tf.Tensor2D,
+    vars: tf.Variable[],
+    opts: ForwardOptions & { weight?: number } = {},
+  ): { value: tf.Scalar; grads: (tf.Tensor | null)[] } {
+    this.assertAlive();
+    const wanted = new Set<tf.Tensor>(vars);
+    const wte = this.wteTables();
+    const wteWanted = wte.some((w) => wanted.has(w));
+    const dropout = this.dropoutFor(opts);
+    const weight = opts.weight ?? 1;
+    let result: { value: tf.Scalar; grads: (tf.Tensor | null)[] } | null = null;
+    tf.tidy(() => {
+      const { inputs, targets } = this.shiftTargets(ids);
+      const flatInputs = tf.reshape(inputs, [-1]) as tf.Tensor1D;
+      // Rows looked up outside the tape: only on wasm, where they are added into wte's gradient in place.
+      const rows = wteWanted && inPlaceUpdates() && wte.every((w) => wanted.has(w)) ? lookupRows(wte, this.wteChunkStarts, flatInputs) : null;
+      const xs: tf.Tensor[] = rows ? [...vars, rows] : [...vars];
+      const f = (): tf.Scalar => tf.mul(this.lossOf(inputs, targets, dropout, wteWanted, rows), weight) as tf.Scalar;
+      const { value, grads } = tf.valueAndGrads(f)(xs);
+      const out: (tf.Tensor | null)[] = grads.slice(0, vars.length).map((g) => g ?? null);
+      if (rows) {
+        const dRows = grads[vars.length] as tf.Tensor2D;
+        const at = wte.map((w) => vars.indexOf(w as tf.Variable));
+        const sums = addRowGradients(
+          at.map((i) => out[i] as tf.Tensor2D),
+          this.wteChunkStarts,
+          flatInputs,
+          dRows,
+        );
+        at.forEach((i, k) => (out[i] = sums[k]));
+      }
+      tf.keep(value);
+      for (const g of out) if (g) tf.keep(g);
+      result = { value, grads: out };
+    });
+    return result!;
+  }
+
   private meanLoss(ids: tf.Tensor2D, opts: ForwardOptions): tf.Scalar {
     this.assertAlive();
+    const dropout = this.dropoutFor(opts);
+    return tf.tidy(() => {
+      const { inputs, targets } = this.shiftTargets(ids);
+      return this.lossOf(inputs, targets, dropout, true, null);
+    });
+  }
+
+  /** ids [B, T] → inputs ids[:, :-1] and the flat targets ids[:, 1:]. */
+  private shiftTargets(ids: tf.Tensor2D): { inputs: tf.Tensor2D; targets: tf.Tensor1D } {
     if (ids.rank !== 2) throw new Error(`loss expects ids of shape [batch, time], got [${ids.shape}]`);
     const [B, T] = ids.shape;
     if (T < 2) throw new Error('loss: each sequence needs at least 2 tokens (one to read, one to predict)');
-    const dropout = this.dropoutFor(opts);
-    return tf.tidy(() => {
-      const C = this.config.nEmbd;
-      const inputs = tf.slice(ids, [0, 0], [B, T - 1]);
-      const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [B * (T - 1)]) as tf.Tensor1D;
-      const h = tf.reshape(this.transformer(inputs, 0, dropout, null).h, [B * (T - 1), C]) as tf.Tensor2D;
-      // cross-entropy = logsumexp(logits) - logits[target], with logits[target] = h . wte[target]:
-      // the target logit comes from an embedding lookup, so no [rows, vocab] one-hot is built,
-      // and with wte in chunks logsumexp combines per-chunk results, so no tensor spans the
-      // whole vocabulary.
-      const lse = this.logSumExpLogits(h);
-      const targetLogit = tf.sum(tf.mul(h, this.embedTokens(targets)), -1);
-      return tf.mean(tf.sub(lse, targetLogit)) as tf.Scalar;
-    });
+    const int = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
+    return {
+      inputs: tf.slice(int, [0, 0], [B, T - 1]),
+      targets: tf.reshape(tf.slice(int, [0, 1], [B, T - 1]), [B * (T - 1)]) as tf.Tensor1D,
+    };
+  }
+
+  /**
+   * Mean cross-entropy of predicting `targets` from `inputs` (see ./lmloss: no [rows, vocab]
+   * one-hot in the forward pass, and no tensor spans the whole vocabulary when wte is chunked).
+   * `tokenRows`: wte[inputs], looked up by the caller (see lossGradients).
+   */
+  private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor1D, dropout: Dropout | null, wteGetsGradient: boolean, tokenRows: tf.Tensor2D | null): tf.Scalar {
+    const [B, T] = inputs.shape;
+    const h = tf.reshape(this.transformer(inputs, 0, dropout, null, tokenRows).h, [B * T, this.config.nEmbd]) as tf.Tensor2D;
+    return tf.mean(tiedCrossEntropy(h, this.wteTables(), this.wteChunkStarts, targets, wteGetsGradient)) as tf.Scalar;
   }
 
   /**
@@ -335,6 +399,7 @@ export class GPT2 {
     past: number,
     dropout: Dropout | null,
     cache: KVCache | null,
+    tokenRows: tf.Tensor2D | null = null,
   ): { h: tf.Tensor3D; keys: tf.Tensor4D[]; values: tf.Tensor4D[] } {
     const { nEmbd: C, nPositions } = this.config;
     if (ids.rank !== 2) throw new Error(`GPT-2 expects ids of shape [batch, time], got [${ids.shape}]`);
@@ -346,7 +411,7 @@ export class GPT2 {
 
     // x = wte[ids] + wpe[pos]
     const flatIds = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [B * T]) as tf.Tensor1D;
-    const tokens = tf.reshape(this.embedTokens(flatIds), [B, T, C]);
+    const tokens = tf.reshape(tokenRows ?? this.embedTokens(flatIds), [B, T, C]);
     const positions = tf.slice(this.params['wpe.weight'], [past, 0], [T, C]); // contiguous rows: a slice
     let x = dropout ? dropout.apply(tf.add(tokens, positions), this.config.embdPdrop, 'embd') : tf.add(tokens, positions);
 
@@ -409,16 +474,13 @@ export class GPT2 {
       // exact: 0.5 x (1 + erf(x / sqrt(2)))
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     }
-    // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+    // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), one op with its own gradient (./layers)
+    return geluTanh(x);
   }
 
   /** ln(x) = (x - mean) / sqrt(var + eps) * g + b over the last axis */
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.config.layerNormEpsilon)));
-    return tf.add(tf.mul(normed, this.params[`${prefix}.weight`]), this.params[`${prefix}.bias`]);
+    return layerNorm(x, this.params[`${prefix}.weight`] as tf.Tensor1D, this.params[`${prefix}.bias`] as tf.Tensor1D, this.config.layerNormEpsilon);
   }
 
   /** Hugging Face Conv1D: y = x @ W + b (W is [in, out]), plus scale * (x @ A) @ B with a LoRA adapter. */
@@ -444,12 +506,6 @@ export class GPT2 {
     return parts.length === 1 ? parts[0] : (tf.concat(parts, 1) as tf.Tensor2D);
   }
 
-  /** logsumexp over the vocabulary of h @ wte^T, per row: [n]. */
-  private logSumExpLogits(h: tf.Tensor2D): tf.Tensor1D {
-    const perChunk = this.wteTables().map((w) => logSumExpRows(matMul(h, w, false, true)));
-    return perChunk.length === 1 ? perChunk[0] : logSumExpRows(tf.stack(perChunk, 1) as tf.Tensor2D);
-  }
-
   private wteTables(): tf.Tensor2D[] {
     return this.wteParamKeys.map((k) => this.params[k] as tf.Tensor2D);
   }
@@ -459,8 +515,11 @@ export class GPT2 {
     return new Dropout(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
   }
 
+  /** Every entry point starts here. */
   private assertAlive(): void {
     if (this.disposed) throw new Error('this GPT-2 model has been disposed');
+    // Saved activations and weights must not be copied on wasm (see ./wasm).
+    useSharedWasmIdentity();
   }
 }
 
@@ -477,24 +536,6 @@ class Dropout {
     return tf.dropout(x, rate, undefined, `${this.seed}/${site}`) as T;
   }
 }
-
-/**
- * logsumexp of each row of x [n, m] → [n], with its gradient written directly:
- *   d lse / d x = softmax(x) = exp(x - lse)
- * tf.logSumExp's own gradient also runs through max's (an equality mask and two more full-size
- * products), which on logits as wide as the vocabulary is most of the backward pass.
- */
-const logSumExpRows = tf.customGrad((...args: unknown[]) => {
-  const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-  const max = tf.max(x, -1, true);
-  const lse = tf.add(tf.reshape(max, [-1]), tf.log(tf.sum(tf.exp(tf.sub(x, max)), -1)));
-  save([x, lse]);
-  return {
-    value: lse,
-    gradFunc: (dy: tf.Tensor, [xs, lses]: tf.Tensor[]) =>
-      tf.mul(tf.expandDims(dy, 1), tf.exp(tf.sub(xs, tf.expandDims(lses, 1)))),
-  };
-}) as (x: tf.Tensor2D) => tf.Tensor1D;
 
 /** Additive mask [T, past+T]: 0 where query t may see key j (j <= past + t), MASKED elsewhere. */
 function causalMask(T: number, past: number): tf.Tensor2D | null {

@@ -12,6 +12,8 @@
  * sensible prior. Gradients are taken as given: clip them before `step`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapView, inPlaceUpdates, readableHeapView, renewWasmId } from '../model/wasm';
+import { fusedAdamWStep, fusedWebGLAdamW } from './adamw-webgl';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -64,26 +66,76 @@ export class AdamW {
     return [...this.decayed];
   }
 
-  /** One update with learning rate `lr`. `grads` must hold a gradient for every variable. */
-  step(grads: Record<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update with learning rate `lr`. `grads` must hold a gradient for every variable; each is
+   * used multiplied by `gradScale` (the clipping coefficient, see clip.ts), so clipping never
+   * makes scaled copies of the gradients.
+   *
+   * On wasm, one pass over each variable updates m, v and w in place in the heap (see
+   * stepInPlace): ~15 transient tensors per variable and step would fragment a heap that never
+   * shrinks (src/model/wasm.ts). On WebGL, three fused programs per variable (./adamw-webgl).
+   * Elsewhere (or on wasm for a variable whose data is shared) with tfjs ops.
+   */
+  step(grads: Record<string, tf.Tensor>, lr: number, gradScale: number | tf.Scalar = 1): void {
     this.stepCount += 1;
     const t = this.stepCount;
     const bc1 = 1 - this.beta1 ** t;
     const bc2 = 1 - this.beta2 ** t;
+    for (const name of Object.keys(this.vars)) {
+      if (!grads[name]) throw new Error(`AdamW: no gradient for ${name}`);
+    }
+    const scaleNumber = typeof gradScale === 'number' ? gradScale : inPlaceUpdates() ? gradScale.dataSync()[0] : null;
     for (const [name, w] of Object.entries(this.vars)) {
       const g = grads[name];
-      if (!g) throw new Error(`AdamW: no gradient for ${name}`);
+      const decay = this.decayed.has(name) && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
+      if (scaleNumber !== null && this.stepInPlace(name, w, g, lr, decay, bc1, bc2, scaleNumber)) continue;
+      const scale = scaleNumber ?? (gradScale as tf.Scalar);
+      if (fusedWebGLAdamW()) {
+        const s = typeof scale === 'number' ? tf.scalar(scale) : scale;
+        fusedAdamWStep(w, this.m[name], this.v[name], g, s, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, lr, decay, bc1, bc2 });
+        if (s !== scale) s.dispose();
+        continue;
+      }
+      // One scope per variable, reading the new m and v as computed (not back from the variables:
+      // re-reading a just-assigned variable in a new scope trained wrongly on WebGPU).
       tf.tidy(() => {
-        const m = tf.add(tf.mul(this.m[name], this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[name], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const gs = scaled(g, scale);
+        const m = tf.add(tf.mul(this.m[name], this.beta1), tf.mul(gs, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.v[name], this.beta2), tf.mul(tf.square(gs), 1 - this.beta2));
         this.m[name].assign(m);
         this.v[name].assign(v);
-        const decayedW = this.decayed.has(name) && this.weightDecay > 0 ? tf.mul(w, 1 - lr * this.weightDecay) : w;
-        const denom = tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon);
-        const update = tf.div(tf.div(m, bc1), denom);
-        w.assign(tf.sub(decayedW, tf.mul(update, lr)));
+        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon));
+        w.assign(tf.sub(decay !== 1 ? tf.mul(w, decay) : w, tf.mul(update, lr)));
       });
     }
+  }
+
+  /**
+   * The update of one variable on wasm: one pass writes m, v and w in place in the heap, no
+   * allocation. The weights get a new id on the wasm side afterwards (renewWasmId): its matMul
+   * caches prepacked copies of weight matrices per id. False when a tensor cannot be written.
+   */
+  private stepInPlace(name: string, w: tf.Variable, g: tf.Tensor, lr: number, decay: number, bc1: number, bc2: number, scale: number): boolean {
+    const W = heapView(w);
+    const M = heapView(this.m[name]);
+    const V = heapView(this.v[name]);
+    // The gradient is only read: shared data is fine.
+    const G = readableHeapView(g);
+    if (!W || !M || !V || !G) return false;
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    // The same operations, in the same order, as the tensor path above (float32 storage, float64 arithmetic).
+    for (let i = 0; i < W.length; i++) {
+      const gi = G[i] * scale;
+      const m = b1 * M[i] + c1 * gi;
+      const v = b2 * V[i] + c2 * (gi * gi);
+      M[i] = m;
+      V[i] = v;
+      W[i] = W[i] * decay - (Math.fround(m) / bc1 / (Math.sqrt(Math.fround(v) / bc2) + eps)) * lr;
+    }
+    renewWasmId(w);
+    return true;
   }
 
   async exportState(): Promise<AdamWState> {
@@ -117,4 +169,9 @@ export class AdamW {
       this.v[name].dispose();
     }
   }
+}
+
+/** g × scale, skipping the product when the scale is the number 1. */
+function scaled(g: tf.Tensor, scale: number | tf.Scalar): tf.Tensor {
+  return scale === 1 ? g : tf.mul(g, scale);
 }

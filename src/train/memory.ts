@@ -1,8 +1,9 @@
 /**
  * Full fine-tuning or LoRA? Full fine-tuning keeps four floats per parameter (the weight, its
  * gradient, AdamW's m and v); LoRA keeps the frozen weights once plus small adapters. Both also hold
- * the activations of one micro-batch for the backward pass. The numbers are estimates meant for a
- * decision with a reason a person can read, not an allocator.
+ * the activations of one micro-batch for the backward pass. The constants are measured peaks (see
+ * activationBytes and MEMORY_HEADROOM), checked by tests/unit/train/memory-peak.test.ts: a training
+ * step's peak must stay under the figure this rule assumes.
  */
 import type { GPT2Config } from '../model/config';
 
@@ -17,25 +18,43 @@ export interface ModeChoice {
 }
 
 const BYTES_PER_FLOAT = 4;
-/** Share of the reported memory we allow ourselves: the browser, the page and fragmentation take the rest. */
-export const MEMORY_HEADROOM = 0.7;
+/**
+ * Heap high-water mark over the peak of live (malloc'ed) bytes, measured on tfjs-wasm, which never
+ * returns memory, fragments, and keeps XNNPACK's packed copies of weight matrices outside the
+ * tensors: distilgpt2 full 2078 / 1562 MiB = 1.33, gpt2 full 3128 / 2374 MiB = 1.32, flat from the
+ * first step on (Node, block 128, micro-batch 1).
+ */
+export const HEAP_FRAGMENTATION = 1.35;
+/** Share of the backend's memory left for tensors: the wasm module, its threads and the page keep the rest. */
+export const RESERVED_SHARE = 0.15;
+/** Share of the reported memory the rule lets the live peak reach: (1 − reserved) / fragmentation. */
+export const MEMORY_HEADROOM = (1 - RESERVED_SHARE) / HEAP_FRAGMENTATION;
 /** With no memory figure (WebGPU reports none), train fully only when it needs less than this. */
 export const UNKNOWN_MEMORY_FULL_LIMIT = 1024 * 1024 * 1024;
 
 /**
- * Activation memory of one training micro-batch: tfjs's tape keeps every intermediate of the
- * forward pass until the backward pass. Per token and layer that is ~45·nEmbd floats (LayerNorms,
- * qkv and its head-split copies, the tanh-GELU's intermediates over 4·nEmbd, dropout masks,
- * residuals) plus ~5·nHead·T for the attention scores, mask, softmax and dropout; the LM head adds
- * ~3·vocab per token (logits, log-softmax and its gradient).
+ * Activation memory of one training micro-batch at its peak (the end of the backward pass: tfjs's
+ * tape keeps every saved forward tensor and every intermediate gradient until the pass ends).
+ * Per predicted token: ~100·nEmbd floats per layer (LayerNorm, qkv and its head-split copies,
+ * the MLP's 4·nEmbd activations, residuals, and their gradients) plus ~12·nHead·T for the
+ * attention scores, softmax and their gradients; outside the layers ~16·nEmbd and ~4·vocab
+ * (exp(logits − max) kept for the loss's gradient, and at the backward pass's start d logits and
+ * its transpose: with a small model and a large vocabulary that moment is the peak). Fitted to the live bytes at the peak of a
+ * step on tfjs-wasm, minus 16 bytes per parameter: distilgpt2 312 MiB, gpt2 475 MiB at block 128
+ * (this gives 382 and 662), the tiny fixture (vocab 50257, 32 wide) and 2-4 layer models of 256-512 wide, vocab 2048-8192, block 64-128
+ * (within 5-35% above); tests/unit/train/memory-peak.test.ts keeps it an upper bound.
  */
 export function activationBytes(config: Pick<GPT2Config, 'nLayer' | 'nEmbd' | 'nHead' | 'vocabSize'>, microBatch: number, seqLen: number): number {
-  const perToken = config.nLayer * (45 * config.nEmbd + 5 * config.nHead * seqLen) + 3 * config.vocabSize;
+  const perToken = config.nLayer * (100 * config.nEmbd + 12 * config.nHead * seqLen) + 16 * config.nEmbd + 4 * config.vocabSize;
   return BYTES_PER_FLOAT * microBatch * seqLen * perToken;
 }
 
-export function fullTrainingBytes(paramCount: number, activations = 0): number {
-  return 4 * BYTES_PER_FLOAT * paramCount + activations;
+/**
+ * Peak bytes of full fine-tuning: weights, AdamW's m and v, the gradients, the activations, and,
+ * when a step accumulates several micro-batches, the running sum beside the newest gradients.
+ */
+export function fullTrainingBytes(paramCount: number, activations = 0, accumulates = false): number {
+  return (accumulates ? 5 : 4) * BYTES_PER_FLOAT * paramCount + activations;
 }
 
 export function formatMB(bytes: number): string {
@@ -46,8 +65,8 @@ export function formatMB(bytes: number): string {
  * Pick the training mode for a model of `paramCount` parameters on a backend that reports
  * `backendMemoryBytes` (null when it does not say).
  */
-export function chooseMode(paramCount: number, backendMemoryBytes: number | null, activations = 0): ModeChoice {
-  const fullBytes = fullTrainingBytes(paramCount, activations);
+export function chooseMode(paramCount: number, backendMemoryBytes: number | null, activations = 0, accumulates = false): ModeChoice {
+  const fullBytes = fullTrainingBytes(paramCount, activations, accumulates);
   const needs = `full fine-tuning needs ~${formatMB(fullBytes)} for weights + gradients + AdamW state${activations > 0 ? ' + activations' : ''}`;
   if (backendMemoryBytes === null || !(backendMemoryBytes > 0)) {
     if (fullBytes <= UNKNOWN_MEMORY_FULL_LIMIT) {
@@ -56,7 +75,7 @@ export function chooseMode(paramCount: number, backendMemoryBytes: number | null
     return { mode: 'lora', fullBytes, reason: `${needs}; this device does not report its memory, so that is too risky: using LoRA` };
   }
   const usable = backendMemoryBytes * MEMORY_HEADROOM;
-  const reports = `this device reports ${formatMB(backendMemoryBytes)}`;
+  const reports = `this device reports ${formatMB(backendMemoryBytes)}, ${formatMB(usable)} of it usable`;
   if (fullBytes <= usable) return { mode: 'full', fullBytes, reason: `${needs}; ${reports}: using full fine-tuning` };
   return { mode: 'lora', fullBytes, reason: `${needs}; ${reports}: using LoRA` };
 }

@@ -31,10 +31,11 @@ import {
   type StepRecord,
   type TrainingCheckpoint,
 } from './checkpoint';
-import { clipByGlobalNorm, globalNorm } from './clip';
+import { clipCoefficient, globalNorm } from './clip';
 import { epochOrder, type Dataset } from './dataset';
 import { addLoRA, ALL_LORA_TARGETS, DEFAULT_LORA, loraParams, type LoRAHost, type LoRATarget } from './lora';
 import type { TrainMode } from './memory';
+import { heapView, readableHeapView } from '../model/wasm';
 import { mixSeed } from '../random';
 import { lrAt, type Decay } from './schedule';
 
@@ -45,6 +46,16 @@ export interface TrainableModel extends LoRAHost {
   loss(ids: tf.Tensor2D): tf.Scalar;
   /** The same with dropout masks drawn from `seed`. */
   trainLoss(ids: tf.Tensor2D, seed: number): tf.Scalar;
+  /**
+   * Optional: value and gradients of weight × (train)loss for `vars`, in order (GPT2's, which
+   * skips the work frozen weights do not need and saves memory; see src/model/gpt2.ts). Without
+   * it the trainer uses tf.variableGrads over `loss` / `trainLoss`.
+   */
+  lossGradients?(
+    ids: tf.Tensor2D,
+    vars: tf.Variable[],
+    opts: { training?: boolean; seed?: number; weight?: number },
+  ): { value: tf.Scalar; grads: (tf.Tensor | null)[] };
 }
 
 export interface TrainSettings {
@@ -168,6 +179,11 @@ export class Trainer {
   readonly trainable: Record<string, tf.Variable>;
   /** Optimizer steps completed. */
   step = 0;
+  /**
+   * Wall time of the last step's update (global norm, clipping coefficient, AdamW). On wasm and
+   * cpu the work itself; on GPU backends, whose kernels run asynchronously, only their dispatch.
+   */
+  lastUpdateMs = 0;
   history: StepRecord[] = [];
   valHistory: EvalRecord[] = [];
   private readonly optimizer: AdamW;
@@ -405,14 +421,10 @@ export class Trainer {
           lossSum = value;
           continue;
         }
-        const [prevAcc, prevLoss]: [Record<string, tf.Tensor>, tf.Scalar] = [acc, lossSum];
-        acc = tf.tidy(() => {
-          const out: Record<string, tf.Tensor> = {};
-          for (const name of Object.keys(prevAcc)) out[name] = tf.add(prevAcc[name], grads[name]);
-          return out;
-        });
+        acc = accumulate(acc, grads);
+        const prevLoss = lossSum;
         lossSum = tf.add(prevLoss, value) as tf.Scalar;
-        tf.dispose([prevAcc, prevLoss, grads, value]);
+        tf.dispose([prevLoss, value]);
       }
       const result = { grads: acc!, loss: lossSum! };
       acc = null;
@@ -433,11 +445,14 @@ export class Trainer {
     if (batch === null) return null;
     // From here to `this.step = …` nothing awaits: a checkpoint never sees a half-applied update.
     const lr = this.lrAt(step);
-    const { grads, norm } =
-      this.settings.maxGradNorm > 0 ? clipByGlobalNorm(batch.grads, this.settings.maxGradNorm) : { grads: batch.grads, norm: globalNorm(batch.grads) };
-    this.optimizer.step(grads, lr);
+    const u0 = now();
+    // Clipping scales each gradient inside the optimizer's update: no clipped copies.
+    const norm = globalNorm(batch.grads);
+    const coef = this.settings.maxGradNorm > 0 ? clipCoefficient(norm, this.settings.maxGradNorm) : 1;
+    this.optimizer.step(batch.grads, lr, coef);
+    this.lastUpdateMs = now() - u0;
     this.step = step + 1;
-    if (grads !== batch.grads) tf.dispose(grads);
+    if (typeof coef !== 'number') coef.dispose();
     tf.dispose(batch.grads);
     const stats = tf.tidy(() => tf.stack([batch.loss, norm]));
     tf.dispose([norm, batch.loss]);
@@ -461,13 +476,21 @@ export class Trainer {
     const vars = names.map((n) => this.trainable[n]);
     return tf.tidy(() => {
       const ids = this.blocksTensor(this.dataset.train, indices);
-      const { value, grads } = tf.variableGrads(() => {
-        const loss = this.settings.dropout ? this.model.trainLoss(ids, seed) : this.model.loss(ids);
-        return tf.mul(loss, weight) as tf.Scalar;
-      }, vars);
+      let value: tf.Scalar;
+      let list: (tf.Tensor | null | undefined)[];
+      if (this.model.lossGradients) {
+        ({ value, grads: list } = this.model.lossGradients(ids, vars, { training: this.settings.dropout, seed, weight }));
+      } else {
+        const r = tf.variableGrads(() => {
+          const loss = this.settings.dropout ? this.model.trainLoss(ids, seed) : this.model.loss(ids);
+          return tf.mul(loss, weight) as tf.Scalar;
+        }, vars);
+        value = r.value;
+        list = vars.map((v) => r.grads[v.name]);
+      }
       const out: Record<string, tf.Tensor> = {};
       names.forEach((name, i) => {
-        const g = grads[vars[i].name];
+        const g = list[i];
         if (!g) throw new Error(`no gradient reaches ${name}`);
         out[name] = g;
       });
@@ -587,4 +610,26 @@ export class Trainer {
     this.history = meta.history.map((r) => ({ ...r }));
     this.valHistory = meta.valHistory.map((r) => ({ ...r }));
   }
+}
+
+/**
+ * acc + grads, per name, disposing `grads`. On wasm each sum is written into acc's storage (no
+ * new tensor of the model's size per micro-batch); elsewhere, or for shared data, acc's tensor is
+ * replaced by a new sum.
+ */
+function accumulate(acc: Record<string, tf.Tensor>, grads: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const name of Object.keys(acc)) {
+    const into = heapView(acc[name]);
+    const from = readableHeapView(grads[name]);
+    if (into && from) {
+      for (let i = 0; i < into.length; i++) into[i] += from[i];
+      out[name] = acc[name];
+    } else {
+      out[name] = tf.add(acc[name], grads[name]);
+      acc[name].dispose();
+    }
+    grads[name].dispose();
+  }
+  return out;
 }

@@ -37,6 +37,7 @@ function training(over: Partial<TrainingFigures> = {}): TrainResult {
     tokensPerSec: 32,
     gradientsMs: 3000,
     optimizerMs: 1000,
+    optimizerMsBySubtraction: 1000,
     evalTokensPerSec: 128,
     flopsPerToken: 6 * 124_439_808,
     flopsRule: '6N',

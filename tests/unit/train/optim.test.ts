@@ -116,7 +116,7 @@ describe('chooseMode', () => {
     expect(small.fullBytes).toBe(16_000_000);
     const gpt2 = chooseMode(124_439_808, 1024 * MB);
     expect(gpt2.mode).toBe('lora');
-    expect(gpt2.reason).toBe('full fine-tuning needs ~1899 MB for weights + gradients + AdamW state; this device reports 1024 MB: using LoRA');
+    expect(gpt2.reason).toBe('full fine-tuning needs ~1899 MB for weights + gradients + AdamW state; this device reports 1024 MB, 645 MB of it usable: using LoRA');
     expect(chooseMode(124_439_808, 8192 * MB).mode).toBe('full');
     expect(chooseMode(124_439_808, null).mode).toBe('lora');
     expect(chooseMode(1_000_000, null).reason).toMatch(/does not report its memory/);
