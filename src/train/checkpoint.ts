@@ -10,7 +10,7 @@
  * continues exactly where it stopped.
  */
 import { checkpointName } from '../model/gpt2';
-import type { TrainSettings } from './trainer';
+import type { TrainSettings } from './settings';
 
 export const CHECKPOINT_FORMAT = 'tweetgpt-training-checkpoint';
 export const CHECKPOINT_VERSION = 1;

@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw';
+import { accumulate, blocksTensor, microBatchGradients, type TrainableModel } from './batch-gradients';
 import {
   adamKey,
   alignTensors,
@@ -33,143 +34,17 @@ import {
 } from './checkpoint';
 import { clipCoefficient, globalNorm } from './clip';
 import { epochOrder, type Dataset } from './dataset';
-import { addLoRA, ALL_LORA_TARGETS, DEFAULT_LORA, loraParams, type LoRAHost, type LoRATarget } from './lora';
-import type { TrainMode } from './memory';
-import { heapView, readableHeapView } from '../model/wasm';
+import { addLoRA, loraParams } from './lora';
 import { mixSeed } from '../random';
-import { lrAt, type Decay } from './schedule';
+import { RunGate } from './run-gate';
+import { lrAt } from './schedule';
+import { resolveSettings, type TrainerCallbacks, type TrainResult, type TrainSettings } from './settings';
 
-/** What the trainer needs of a model (src/model's GPT2 provides it). */
-export interface TrainableModel extends LoRAHost {
-  config: { nLayer: number; nHead: number; nEmbd: number; nPositions: number; vocabSize: number };
-  /** Mean next-token cross-entropy predicting ids[:, 1:] from ids[:, :-1], no dropout. */
-  loss(ids: tf.Tensor2D): tf.Scalar;
-  /** The same with dropout masks drawn from `seed`. */
-  trainLoss(ids: tf.Tensor2D, seed: number): tf.Scalar;
-  /**
-   * Optional: value and gradients of weight × (train)loss for `vars`, in order (GPT2's, which
-   * skips the work frozen weights do not need and saves memory; see src/model/gpt2.ts). Without
-   * it the trainer uses tf.variableGrads over `loss` / `trainLoss`.
-   */
-  lossGradients?(
-    ids: tf.Tensor2D,
-    vars: tf.Variable[],
-    opts: { training?: boolean; seed?: number; weight?: number },
-  ): { value: tf.Scalar; grads: (tf.Tensor | null)[] };
-}
-
-export interface TrainSettings {
-  mode: TrainMode;
-  epochs: number;
-  /** Blocks per optimizer step (the effective batch). */
-  batchSize: number;
-  /** Blocks per forward/backward pass; memory use scales with it, results do not. */
-  microBatchSize: number;
-  /** Peak learning rate. */
-  learningRate: number;
-  warmupFraction: number;
-  decay: Decay;
-  minLr: number;
-  weightDecay: number;
-  /** Clip the global gradient norm to this; 0 turns clipping off. */
-  maxGradNorm: number;
-  /** Train with the model's dropout (as Hugging Face fine-tuning does). */
-  dropout: boolean;
-  /** Seed of dropout masks and LoRA initialisation (the data order uses the dataset's seed). */
-  seed: number;
-  /** Validate every this many steps; 0 = at the end of each epoch. Always before the first and after the last step. */
-  evalEvery: number;
-  /** Blocks per validation forward pass; 0 = microBatchSize. */
-  evalBatchSize: number;
-  lora: { rank: number; alpha: number; targets: LoRATarget[] };
-}
-
-/**
- * Defaults nobody should need to touch. 4 epochs as huggingtweets trained; 8 blocks of up to 128
- * tokens per step (~1k tokens); peak learning rate 1e-4 for full fine-tuning (between Hugging Face's
- * 5e-5 default and the rates small-corpus GPT-2 fine-tunes use, since a few hundred steps is all a
- * tweet archive gives) and 5e-4 for LoRA (adapters start at zero and need larger steps; PEFT's
- * GPT-2-sized examples use 3e-4 – 1e-3); 5% linear warm-up then linear decay to 0 (transformers'
- * default schedule); AdamW weight decay 0.01; clipping at 1.0; dropout on.
- */
-export function defaultTrainSettings(mode: TrainMode = 'full'): TrainSettings {
-  return {
-    mode,
-    epochs: 4,
-    batchSize: 8,
-    microBatchSize: 1,
-    learningRate: mode === 'lora' ? 5e-4 : 1e-4,
-    warmupFraction: 0.05,
-    decay: 'linear',
-    minLr: 0,
-    weightDecay: 0.01,
-    maxGradNorm: 1,
-    dropout: true,
-    seed: 0,
-    evalEvery: 0,
-    evalBatchSize: 0,
-    lora: { rank: DEFAULT_LORA.rank, alpha: DEFAULT_LORA.alpha, targets: [...ALL_LORA_TARGETS] },
-  };
-}
-
-/** Fill in defaults (per mode) and check the numbers. */
-export function resolveSettings(partial: Partial<TrainSettings> = {}): TrainSettings {
-  const base = defaultTrainSettings(partial.mode ?? 'full');
-  const s: TrainSettings = { ...base, ...partial, lora: { ...base.lora, ...partial.lora } };
-  const positiveInt = (k: 'epochs' | 'batchSize' | 'microBatchSize') => {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new Error(`${k} must be a positive integer, got ${s[k]}`);
-  };
-  positiveInt('epochs');
-  positiveInt('batchSize');
-  positiveInt('microBatchSize');
-  if (!(s.learningRate > 0)) throw new Error(`learningRate must be positive, got ${s.learningRate}`);
-  if (s.microBatchSize > s.batchSize) s.microBatchSize = s.batchSize;
-  return s;
-}
-
-export interface TrainProgress {
-  /** Optimizer steps completed. */
-  step: number;
-  totalSteps: number;
-  /** 1-based epoch the step belongs to. */
-  epoch: number;
-  epochs: number;
-  /** Mean training loss of this step's batch (absent on the evaluation before training). */
-  trainLoss?: number;
-  /** Validation loss and perplexity, when this step was followed by a validation. */
-  valLoss?: number;
-  valPerplexity?: number;
-  /** Learning rate this step used (next step's rate before training). */
-  lr: number;
-  /** Global gradient norm before clipping. */
-  gradNorm?: number;
-  /** Training throughput of this session, in predicted tokens per second. */
-  tokensPerSec: number;
-  /** Training time so far (all sessions, pauses excluded). */
-  elapsedMs: number;
-  /** Estimated time to the last step at this session's pace. */
-  etaMs: number;
-}
-
-export interface TrainResult {
-  /** 'done' after the last step, 'stopped' at stopAtStep, 'cancelled' after cancel(). */
-  status: 'done' | 'stopped' | 'cancelled';
-  step: number;
-  totalSteps: number;
-  /** Validation loss before training and the latest one (null without validation data). */
-  initialValLoss: number | null;
-  finalValLoss: number | null;
-  history: StepRecord[];
-  valHistory: EvalRecord[];
-}
-
-export interface TrainerCallbacks {
-  onProgress?: (p: TrainProgress) => void;
-}
+export type { TrainableModel } from './batch-gradients';
+export { defaultTrainSettings, resolveSettings } from './settings';
+export type { TrainerCallbacks, TrainProgress, TrainResult, TrainSettings } from './settings';
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-/** Let queued messages and timers run (the worker stays responsive between micro-batches). */
-const yieldToEvents = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class Trainer {
   readonly settings: TrainSettings;
@@ -191,16 +66,9 @@ export class Trainer {
   private sessionMs = 0;
   private sessionSteps = 0;
   private sessionTokens = 0;
-  private running = false;
-  private paused = false;
-  private cancelled = false;
-  /** Checkpoints in progress: the loop waits at its next gate while any is. */
-  private holds = 0;
-  private parked = false;
+  private readonly runGate = new RunGate();
   /** Time spent in gate() since the current step began (yields and pauses are not training time). */
   private gatedMs = 0;
-  private wake: (() => void) | null = null;
-  private parkWaiters: (() => void)[] = [];
 
   constructor(
     readonly model: TrainableModel,
@@ -264,9 +132,8 @@ export class Trainer {
    * evaluation point and after the last. Resolves when finished, stopped or cancelled.
    */
   async run(opts: { stopAtStep?: number } = {}): Promise<TrainResult> {
-    if (this.running) throw new Error('this trainer is already running');
-    this.running = true;
-    this.cancelled = false;
+    if (this.runGate.isRunning) throw new Error('this trainer is already running');
+    this.runGate.start();
     this.sessionMs = 0;
     this.sessionSteps = 0;
     this.sessionTokens = 0;
@@ -294,33 +161,26 @@ export class Trainer {
       }
       return this.result(this.step >= this.totalSteps ? 'done' : 'stopped');
     } finally {
-      this.running = false;
-      this.parked = false;
-      this.releaseParkWaiters();
+      this.runGate.finish();
     }
   }
 
   /** Stop at the next micro-batch boundary; resolves once the loop is parked (at once when not running). */
   pause(): Promise<void> {
-    this.paused = true;
-    return this.whenParked();
+    return this.runGate.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.wakeLoop();
+    this.runGate.resume();
   }
 
   /** Stop at the next micro-batch boundary; run() then resolves with status 'cancelled'. */
   cancel(): void {
-    this.cancelled = true;
-    // A cancelled run is over, not paused: a later run() must not start parked.
-    this.paused = false;
-    this.wakeLoop();
+    this.runGate.cancel();
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return this.runGate.isPaused;
   }
 
   /**
@@ -333,54 +193,52 @@ export class Trainer {
   }
 
   /** The whole training state at the current step boundary; safe to call while running (the loop waits). */
-  async checkpoint(archiveSummary: unknown = null): Promise<TrainingCheckpoint> {
-    this.holds += 1;
-    try {
-      await this.whenParked();
-      const tensors: Record<string, Float32Array> = {};
-      const shapes: Record<string, number[]> = {};
-      for (const [name, v] of Object.entries(this.trainable)) {
-        tensors[weightKey(name)] = ((await v.data()) as Float32Array).slice();
-        shapes[name] = [...v.shape];
-      }
-      const adam = await this.optimizer.exportState();
-      for (const name of Object.keys(this.trainable)) {
-        tensors[adamKey('m', name)] = adam.m[name];
-        tensors[adamKey('v', name)] = adam.v[name];
-      }
-      const { nLayer, nHead, nEmbd, nPositions, vocabSize } = this.model.config;
-      return {
-        meta: {
-          format: CHECKPOINT_FORMAT,
-          version: CHECKPOINT_VERSION,
-          savedAt: new Date().toISOString(),
-          settings: structuredClone(this.settings),
-          step: this.step,
-          totalSteps: this.totalSteps,
-          stepsPerEpoch: this.stepsPerEpoch,
-          epoch: Math.floor(this.step / this.stepsPerEpoch),
-          stepInEpoch: this.step % this.stepsPerEpoch,
-          dataset: {
-            seed: this.dataset.seed,
-            blockSize: this.dataset.blockSize,
-            fingerprint: this.dataset.fingerprint,
-            trainBlocks: this.dataset.train.length,
-            valBlocks: this.dataset.val.length,
-          },
-          model: { nLayer, nHead, nEmbd, nPositions, vocabSize },
-          shapes,
-          adamStep: adam.step,
-          elapsedMs: this.elapsedMs,
-          history: this.history.map((r) => ({ ...r })),
-          valHistory: this.valHistory.map((r) => ({ ...r })),
-          archiveSummary,
-        },
-        tensors,
-      };
-    } finally {
-      this.holds -= 1;
-      this.wakeLoop();
+  checkpoint(archiveSummary: unknown = null): Promise<TrainingCheckpoint> {
+    return this.runGate.hold(() => this.snapshot(archiveSummary));
+  }
+
+  /** The checkpoint of the current state; only while the loop is parked or not running. */
+  private async snapshot(archiveSummary: unknown): Promise<TrainingCheckpoint> {
+    const tensors: Record<string, Float32Array> = {};
+    const shapes: Record<string, number[]> = {};
+    for (const [name, v] of Object.entries(this.trainable)) {
+      tensors[weightKey(name)] = ((await v.data()) as Float32Array).slice();
+      shapes[name] = [...v.shape];
     }
+    const adam = await this.optimizer.exportState();
+    for (const name of Object.keys(this.trainable)) {
+      tensors[adamKey('m', name)] = adam.m[name];
+      tensors[adamKey('v', name)] = adam.v[name];
+    }
+    const { nLayer, nHead, nEmbd, nPositions, vocabSize } = this.model.config;
+    return {
+      meta: {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        savedAt: new Date().toISOString(),
+        settings: structuredClone(this.settings),
+        step: this.step,
+        totalSteps: this.totalSteps,
+        stepsPerEpoch: this.stepsPerEpoch,
+        epoch: Math.floor(this.step / this.stepsPerEpoch),
+        stepInEpoch: this.step % this.stepsPerEpoch,
+        dataset: {
+          seed: this.dataset.seed,
+          blockSize: this.dataset.blockSize,
+          fingerprint: this.dataset.fingerprint,
+          trainBlocks: this.dataset.train.length,
+          valBlocks: this.dataset.val.length,
+        },
+        model: { nLayer, nHead, nEmbd, nPositions, vocabSize },
+        shapes,
+        adamStep: adam.step,
+        elapsedMs: this.elapsedMs,
+        history: this.history.map((r) => ({ ...r })),
+        valHistory: this.valHistory.map((r) => ({ ...r })),
+        archiveSummary,
+      },
+      tensors,
+    };
   }
 
   /** Free the optimizer state (the model and its adapters belong to the caller). */
@@ -413,9 +271,13 @@ export class Trainer {
     let lossSum: tf.Scalar | null = null;
     try {
       for (let k = 0; k * micro < indices.length; k++) {
-        if (this.running && !(await this.gate())) return null;
+        if (this.runGate.isRunning && !(await this.gate())) return null;
         const part = indices.subarray(k * micro, (k + 1) * micro);
-        const { value, grads } = this.microBatchGradients(part, part.length / indices.length, mixSeed(this.settings.seed, step, k, 0xd209));
+        const { value, grads } = microBatchGradients(this.model, this.trainable, this.dataset, part, {
+          dropout: this.settings.dropout,
+          weight: part.length / indices.length,
+          seed: mixSeed(this.settings.seed, step, k, 0xd209),
+        });
         if (acc === null || lossSum === null) {
           acc = grads;
           lossSum = value;
@@ -470,41 +332,6 @@ export class Trainer {
     return record;
   }
 
-  /** Gradients of (weight × mean loss of these blocks) for every trainable variable, by our names. */
-  private microBatchGradients(indices: Int32Array, weight: number, seed: number): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    const names = Object.keys(this.trainable);
-    const vars = names.map((n) => this.trainable[n]);
-    return tf.tidy(() => {
-      const ids = this.blocksTensor(this.dataset.train, indices);
-      let value: tf.Scalar;
-      let list: (tf.Tensor | null | undefined)[];
-      if (this.model.lossGradients) {
-        ({ value, grads: list } = this.model.lossGradients(ids, vars, { training: this.settings.dropout, seed, weight }));
-      } else {
-        const r = tf.variableGrads(() => {
-          const loss = this.settings.dropout ? this.model.trainLoss(ids, seed) : this.model.loss(ids);
-          return tf.mul(loss, weight) as tf.Scalar;
-        }, vars);
-        value = r.value;
-        list = vars.map((v) => r.grads[v.name]);
-      }
-      const out: Record<string, tf.Tensor> = {};
-      names.forEach((name, i) => {
-        const g = list[i];
-        if (!g) throw new Error(`no gradient reaches ${name}`);
-        out[name] = g;
-      });
-      return { value, grads: out };
-    });
-  }
-
-  private blocksTensor(blocks: Int32Array[], indices: ArrayLike<number>): tf.Tensor2D {
-    const length = this.dataset.blockSize + 1;
-    const flat = new Int32Array(indices.length * length);
-    for (let i = 0; i < indices.length; i++) flat.set(blocks[indices[i]], i * length);
-    return tf.tensor2d(flat, [indices.length, length], 'int32');
-  }
-
   /** Validation loss, recorded in valHistory; null if cancelled, undefined without validation data. */
   private async validateAndRecord(): Promise<number | null | undefined> {
     const t0 = now();
@@ -525,7 +352,7 @@ export class Trainer {
       if (cancellable && !(await this.gate())) return null;
       const indices = Array.from({ length: Math.min(size, val.length - start) }, (_, i) => start + i);
       // Every block has the same number of targets: weighting each batch mean by its block count gives the per-token mean.
-      const loss = tf.tidy(() => tf.mul(this.model.loss(this.blocksTensor(val, indices)), indices.length));
+      const loss = tf.tidy(() => tf.mul(this.model.loss(blocksTensor(val, indices, this.dataset.blockSize)), indices.length));
       sum += (await loss.data())[0];
       loss.dispose();
     }
@@ -562,35 +389,12 @@ export class Trainer {
     };
   }
 
-  /** Yield to the event loop, then wait while paused or checkpointing; false when cancelled. */
+  /** Yield to the event loop, then wait while paused or checkpointing; false when cancelled. Timed into gatedMs. */
   private async gate(): Promise<boolean> {
     const t0 = now();
-    await yieldToEvents();
-    while (!this.cancelled && (this.paused || this.holds > 0)) {
-      this.parked = true;
-      this.releaseParkWaiters();
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-    this.parked = false;
+    const open = await this.runGate.pass();
     this.gatedMs += now() - t0;
-    return !this.cancelled;
-  }
-
-  private whenParked(): Promise<void> {
-    if (!this.running || this.parked) return Promise.resolve();
-    return new Promise((resolve) => this.parkWaiters.push(resolve));
-  }
-
-  private releaseParkWaiters(): void {
-    const waiters = this.parkWaiters;
-    this.parkWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  private wakeLoop(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    return open;
   }
 
   private loadCheckpoint(cp: TrainingCheckpoint): void {
@@ -610,26 +414,4 @@ export class Trainer {
     this.history = meta.history.map((r) => ({ ...r }));
     this.valHistory = meta.valHistory.map((r) => ({ ...r }));
   }
-}
-
-/**
- * acc + grads, per name, disposing `grads`. On wasm each sum is written into acc's storage (no
- * new tensor of the model's size per micro-batch); elsewhere, or for shared data, acc's tensor is
- * replaced by a new sum.
- */
-function accumulate(acc: Record<string, tf.Tensor>, grads: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
-  for (const name of Object.keys(acc)) {
-    const into = heapView(acc[name]);
-    const from = readableHeapView(grads[name]);
-    if (into && from) {
-      for (let i = 0; i < into.length; i++) into[i] += from[i];
-      out[name] = acc[name];
-    } else {
-      out[name] = tf.add(acc[name], grads[name]);
-      acc[name].dispose();
-    }
-    grads[name].dispose();
-  }
-  return out;
 }
