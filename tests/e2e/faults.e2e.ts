@@ -140,7 +140,8 @@ describe('engine faults', () => {
   it('the worker killed mid-training: the page says so, restarts it, and resumes from the checkpoint', async () => {
     await dropArchives(page, [{ name: 'h.zip', buffer: await archiveZip(person('hal_types', 'Hal', 80)) }], 1);
     expect(await loadModel(page)).toMatch(/is ready/);
-    await setTrainSettings(page, { maxSteps: 30, batchSize: 2, blockSize: 32, epochs: 1, checkpointMinutes: 0.005, modelName: 'hal-bot' });
+    // Enough steps that training is still running through the next two tests (wasm now trains the tiny model at ~10 steps/s).
+    await setTrainSettings(page, { maxSteps: 600, batchSize: 2, blockSize: 32, epochs: 50, checkpointMinutes: 0.005, modelName: 'hal-bot' });
     await page.click('#train-button');
     await waitTrainingMessage(page, /Checkpoint saved at step [1-9]/, 120_000);
     await page.evaluate(() => (window as unknown as { tweetgpt: { killEngine(why: string): void } }).tweetgpt.killEngine('terminated by the test'));
