@@ -14,6 +14,7 @@ import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type { BackendName, TrainProgress, TrainSettings } from './api';
 import type { LoadedModel } from './loaded-model';
+import { nextTask } from './next-task';
 
 export const CHECKPOINT_ID = 'current';
 
@@ -91,18 +92,6 @@ function trainerSettings(s: TrainSettings, mode: 'full' | 'lora'): Partial<Train
     seed: s.seed,
     lora: { ...trainerDefaults('lora').lora, rank: Math.max(1, Math.round(s.loraRank)), alpha: s.loraAlpha },
   };
-}
-
-/** Resolves after the event loop has run queued tasks (messages) — cheaper than setTimeout's 4 ms clamp. */
-export function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }
 
 /** Thrown out of the dataset build when the person cancels it. */

@@ -6,6 +6,7 @@
 import { generate } from '../generate/generate';
 import type { CopyInfo, GenerateEvent, GenerateSettings } from './api';
 import type { LoadedModel } from './loaded-model';
+import { nextTask } from './next-task';
 
 /** Fresh samples tried per card before "only new tweets" gives up. */
 export const MAX_TRIES = 5;
@@ -65,14 +66,3 @@ export async function writeTweets(model: LoadedModel, settings: GenerateSettings
   return out;
 }
 
-/** Resolves after the event loop has run queued tasks (messages) — cheaper than setTimeout's 4 ms clamp. */
-export function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
