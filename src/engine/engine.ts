@@ -217,9 +217,10 @@ export class EngineImpl implements Engine {
     const texts = this.archives.merged().texts;
     const base = { id: model.info.id, repo: model.info.baseRepo };
     this.peopleBefore = null;
-    // A merged bot: each person's validation loss on the base model (the trainer measures the total).
-    if (this.archives.all.length > 1) this.peopleBefore = await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize);
     return this.withTrainingLock(async () => {
+      // A merged bot: each person's validation loss on the base model (the trainer measures the
+      // total). Inside the lock: a tab that may not train must not spend minutes measuring first.
+      if (this.archives.all.length > 1) this.peopleBefore = await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize);
       const session = await this.prepare((gate) => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
       return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(settings.modelName);
     });
