@@ -10,7 +10,8 @@ import { measureDatasetBuild } from './dataset';
 import { measureLoad, writeLegacyLibrary } from './load';
 import { runSoak } from './soak';
 import { measureMatMulAt } from './matmul';
-import { checkOptimizer, checkRowGradient, measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
+import { checkEmbeddingRows, checkOptimizer, checkRowGradient } from '../tests/browser/backend-checks';
+import { measureGeneration, measureTraining, memorySnapshot, type ModelOptions } from './measure';
 import { HEAP_FULL, type PhaseArgs, type PhaseName, type PhaseRequest, type PhaseResults, type WorkerMessage } from './protocol';
 import { shapeConfig } from './shapes';
 
@@ -102,9 +103,10 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
     if (matMul) log(`train: matMul ${matMul.n}^3 on ${args.backend}: ${matMul.gflops.toFixed(1)} GFLOP/s`);
     const optimizerMaxDiff = await checkOptimizer();
     const rowGradientMaxDiff = await checkRowGradient();
+    const embeddingRowsMaxDiff = await checkEmbeddingRows();
     heapUse.peak = heapUse.live;
     const figures = await measureTraining(shapeConfig(args.shape), { ...args, ...(await modelOptions(args.backend)), log });
-    return { ...figures, backend: args.backend, matMul, optimizerMaxDiff, rowGradientMaxDiff, ...(args.backend === 'wasm' ? { wasmLivePeakBytes: heapUse.peak } : {}) };
+    return { ...figures, backend: args.backend, matMul, optimizerMaxDiff, rowGradientMaxDiff, embeddingRowsMaxDiff, ...(args.backend === 'wasm' ? { wasmLivePeakBytes: heapUse.peak } : {}) };
   },
   async dataset(args) {
     return measureDatasetBuild(args.archiveUrl, args.tokenizerUrl, args.tokenizerConfigUrl, log);

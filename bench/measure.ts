@@ -12,8 +12,6 @@ import { GPT2, randomGPT2Weights } from '../src/model/gpt2';
 import { mulberry32 } from '../src/random';
 import { packBlocks, tokenStream, type Dataset } from '../src/train/dataset';
 import { Trainer } from '../src/train/trainer';
-import { AdamW } from '../src/train/adamw';
-import { rowGradients } from '../src/model/embedding';
 import { describeShape, paramCount } from './shapes';
 
 export type Log = (line: string) => void;
@@ -429,67 +427,4 @@ export async function measureTraining(config: GPT2Config, opts: TrainingOptions)
     trainer?.dispose();
     model.dispose();
   }
-}
-
-// ---- optimizer check --------------------------------------------------------------------------
-
-/**
- * AdamW (whatever path the active backend takes: in place on wasm, fused programs on WebGL, tfjs
- * ops elsewhere) against a float64 reference of its formula: 3 steps on a random [37, 29] weight
- * with weight decay and a gradient scale. Returns the largest difference of the weights.
- */
-export async function checkOptimizer(): Promise<number> {
-  const rand = mulberry32(42);
-  const shape = [37, 29];
-  const size = shape[0] * shape[1];
-  const w0 = Float64Array.from({ length: size }, () => rand() * 2 - 1);
-  const w = tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(w0), shape)));
-  const opt = new AdamW({ w }, { weightDecay: 0.1 });
-  const ref = Float64Array.from(Float32Array.from(w0));
-  const m = new Float64Array(size);
-  const v = new Float64Array(size);
-  const lr = 0.01;
-  const scale = 0.5;
-  for (let t = 1; t <= 3; t++) {
-    const g = Float32Array.from({ length: size }, () => rand() * 2 - 1);
-    const gt = tf.tensor(g, shape);
-    const st = tf.scalar(scale);
-    opt.step({ w: gt }, lr, st);
-    tf.dispose([gt, st]);
-    for (let i = 0; i < size; i++) {
-      const gi = g[i] * scale;
-      m[i] = 0.9 * m[i] + 0.1 * gi;
-      v[i] = 0.999 * v[i] + 0.001 * gi * gi;
-      ref[i] = ref[i] * (1 - lr * 0.1) - (lr * (m[i] / (1 - 0.9 ** t))) / (Math.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8);
-    }
-  }
-  const got = await w.data();
-  let maxDiff = 0;
-  for (let i = 0; i < size; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - ref[i]));
-  opt.dispose();
-  w.dispose();
-  return maxDiff;
-}
-
-/**
- * The embedding gradient's path on this backend (rowGradients 'auto': a program of our own on
- * WebGL, ScatterNd elsewhere) against the one-hot product, on a table in 3 chunks with repeated
- * ids. Returns the largest difference.
- */
-export async function checkRowGradient(): Promise<number> {
-  const rand = mulberry32(7);
-  const sizes = [40, 40, 37];
-  const starts = [0, 40, 80];
-  const shapes = sizes.map((r) => ({ shape: [r, 24] }));
-  const ids = tf.tensor1d([0, 5, 5, 39, 40, 116, 80, 5, 79, 116, 3, 41], 'int32');
-  const dy = tf.tensor2d(Float32Array.from({ length: 12 * 24 }, () => rand() * 2 - 1), [12, 24]);
-  const [got, want] = tf.tidy(() => [rowGradients(shapes, starts, ids, dy, 'auto'), rowGradients(shapes, starts, ids, dy, 'onehot')]);
-  let maxDiff = 0;
-  for (let k = 0; k < sizes.length; k++) {
-    const a = await got[k].data();
-    const b = await want[k].data();
-    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-  }
-  tf.dispose([ids, dy, ...got, ...want]);
-  return maxDiff;
 }

@@ -56,8 +56,8 @@ export interface PhaseResults {
   load: LoadFigures;
   'legacy-library': { ms: number };
   /** wasmLivePeakBytes: wasm only, the most bytes malloc'ed at once in the heap during the phase (the heap itself is larger: fragmentation). */
-  /** optimizerMaxDiff, rowGradientMaxDiff: this backend's AdamW and embedding-gradient paths vs references (bench/measure checks). */
-  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures; wasmLivePeakBytes?: number; optimizerMaxDiff?: number; rowGradientMaxDiff?: number };
+  /** optimizerMaxDiff, rowGradientMaxDiff, embeddingRowsMaxDiff: this backend's paths vs references (tests/browser/backend-checks). */
+  train: TrainingFigures & { backend: BackendName; matMul?: MatMulFigures; wasmLivePeakBytes?: number; optimizerMaxDiff?: number; rowGradientMaxDiff?: number; embeddingRowsMaxDiff?: number };
   peer: PeerFigures;
   copies: CopyFigures;
   dataset: DatasetFigures;

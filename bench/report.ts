@@ -34,6 +34,8 @@ export interface TrainResult extends TrainingFigures {
   optimizerMaxDiff?: number;
   /** The embedding gradient's path on this backend vs the one-hot product. */
   rowGradientMaxDiff?: number;
+  /** The trainer's embedding lookup, row-gradient sum and global norm vs float64 (tests/browser/backend-checks). */
+  embeddingRowsMaxDiff?: number;
 }
 
 export interface TrainEntry {
@@ -362,6 +364,9 @@ function optimizerCheck(checks: Check[], t: TrainResult): void {
   checks.push({ name: `AdamW on ${t.backend} equals a float64 reference`, ok: t.optimizerMaxDiff < 1e-5, detail: `largest weight difference after 3 steps ${t.optimizerMaxDiff.toExponential(1)}` });
   if (t.rowGradientMaxDiff !== undefined) {
     checks.push({ name: `the embedding gradient on ${t.backend} equals the one-hot product`, ok: t.rowGradientMaxDiff < 1e-5, detail: `largest difference ${t.rowGradientMaxDiff.toExponential(1)}` });
+  }
+  if (t.embeddingRowsMaxDiff !== undefined) {
+    checks.push({ name: `embedding lookup, row-gradient sum and global norm on ${t.backend} equal float64`, ok: t.embeddingRowsMaxDiff < 1e-5, detail: `largest difference ${t.embeddingRowsMaxDiff.toExponential(1)}` });
   }
 }
 

@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { locateInChunk, lookupRows, oneHotFloat } from './embedding';
 import { matMul } from './matmul';
+import { sumTensors } from './sum';
 import { heapView } from './wasm';
 
 /** Per-row loss [n] of predicting targets [n] (int32) from h [n, C] through W = concat(tables)ᵀ. */
@@ -39,7 +40,7 @@ export function tiedCrossEntropy(
         : tf.max(tf.concat(logits.map((l) => tf.max(l, -1, true)), 1), -1, true);
     const exps = logits.map((l) => tf.exp(tf.sub(l, max)) as tf.Tensor2D);
     const sums = exps.map((e) => tf.sum(e, -1, true));
-    const sumExp = sums.length === 1 ? sums[0] : tf.addN(sums);
+    const sumExp = sums.length === 1 ? sums[0] : sumTensors(sums);
     const lse = tf.add(max, tf.log(sumExp));
     const targetLogit = tf.sum(tf.mul(x, lookupRows(tables, starts, targets)), -1, true);
     save([x, targets, sumExp, ...exps]);
@@ -62,7 +63,7 @@ export function tiedCrossEntropy(
             return tf.sub(softmaxDy, tf.mul(oneHot, dyCol)) as tf.Tensor2D;
           });
           const parts = dLogits.map((d, k) => matMul(d, tables[k]));
-          const dh = parts.length === 1 ? parts[0] : tf.addN(parts);
+          const dh = parts.length === 1 ? parts[0] : sumTensors(parts);
           if (!tablesGetGradient) return [dh];
           return [dh, ...dLogits.map((d) => matMul(d, hs, true, false))];
         }),

@@ -13,7 +13,7 @@ declare global {
   }
 }
 
-const BACKENDS: BackendChoice[] = ['webgpu', 'wasm', 'cpu'];
+const BACKENDS: BackendChoice[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
 
 const state = document.querySelector<HTMLElement>('#state')!;
 const result = document.querySelector<HTMLElement>('#result')!;

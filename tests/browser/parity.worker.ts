@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Served by this site (never a CDN), as src/engine/backend.ts does.
@@ -24,6 +25,8 @@ import type {
   WorkerMessage,
 } from './report';
 import { describeAdapter } from '../../src/engine/backend';
+import { globalNorm } from '../../src/train/clip';
+import { checkEmbeddingRows, checkOptimizer, checkRowGradient } from './backend-checks';
 
 const MODEL_HOST = new URL('/hf/test/tiny-gpt2/resolve/main/', self.location.href);
 /** 50257 x 32 floats is 6.4 MB; 1 MB chunks split wte into 7 pieces. */
@@ -174,12 +177,25 @@ async function measureTraining(model: GPT2, inputs: ReferenceInputs['training'],
     const s = (await take(tf.tidy(() => tf.sum(tf.square(g)))))[0];
     squares[checkpointName(key)] = (squares[checkpointName(key)] ?? 0) + s;
   }
-  tf.dispose(Object.values(grads));
   const gradL2 = Object.fromEntries(Object.entries(squares).map(([k, s]) => [k, Math.sqrt(s)]));
+
+  // The same gradients the trainer's way, and the norm its clipping takes of them.
+  const keys = Object.keys(model.params);
+  const trainer = model.lossGradients(batch, keys.map((k) => model.params[k]));
+  trainer.value.dispose();
+  let trainerGradMaxAbsDiff = 0;
+  for (const [i, key] of keys.entries()) {
+    const g = trainer.grads[i];
+    if (!g) throw new Error(`the trainer's gradients have none for ${key}`);
+    trainerGradMaxAbsDiff = Math.max(trainerGradMaxAbsDiff, maxAbsDiff(await g.data(), await grads[key].data()));
+  }
+  const byKey = Object.fromEntries(keys.map((k, i) => [k, trainer.grads[i] as tf.Tensor]));
+  const clipNorm = (await take(globalNorm(byKey)))[0];
+  tf.dispose([...Object.values(grads), ...Object.values(byKey)]);
 
   if (!sgd) {
     batch.dispose();
-    return { meanLoss, gradL2, sgdLosses: null };
+    return { meanLoss, gradL2, sgdLosses: null, trainerGradMaxAbsDiff, clipNorm };
   }
   // Plain SGD (w -= lr * grad) on a copy, so the model itself stays as loaded.
   const copy = model.clone();
@@ -200,7 +216,7 @@ async function measureTraining(model: GPT2, inputs: ReferenceInputs['training'],
     copy.dispose();
     batch.dispose();
   }
-  return { meanLoss, gradL2, sgdLosses };
+  return { meanLoss, gradL2, sgdLosses, trainerGradMaxAbsDiff, clipNorm };
 }
 
 async function measureModel(
@@ -290,6 +306,8 @@ async function run(requested: BackendChoice): Promise<ParityReport> {
 
   const models = [await measureModel(files, 'model.safetensors', inputs), await measureModel(files, 'pytorch_model.bin', inputs)];
   const split = await measureSplit(files, inputs);
+  progress('backend checks');
+  const checks = { optimizer: await checkOptimizer(), rowGradient: await checkRowGradient(), embeddingRows: await checkEmbeddingRows() };
 
   return {
     requested,
@@ -299,6 +317,7 @@ async function run(requested: BackendChoice): Promise<ParityReport> {
     tokenizer: tokenizerFigures,
     models,
     split,
+    checks,
     tensorsAtStart,
     tensorsAtEnd: tf.memory().numTensors,
     ms: performance.now() - t0,

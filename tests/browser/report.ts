@@ -3,7 +3,7 @@
  * `window.__parity`. Only numbers computed in the browser: the comparison with reference.json
  * happens in Node (tests/e2e/parity.e2e.ts).
  */
-export type BackendChoice = 'webgpu' | 'wasm' | 'cpu';
+export type BackendChoice = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
 export interface CaseFigures {
   ids: number[];
@@ -27,6 +27,20 @@ export interface TrainingFigures {
   gradL2: Record<string, number>;
   /** Loss before each of the plain-SGD steps, then after the last one (null: SGD not run). */
   sgdLosses: number[] | null;
+  /**
+   * The trainer's gradients (GPT2.lossGradients: wte's input rows added apart from the tape, in
+   * place on wasm, by one program on WebGL) against the tape's above: max |difference|.
+   */
+  trainerGradMaxAbsDiff: number;
+  /** The global norm clipping computes (src/train/clip) of the trainer's gradients. */
+  clipNorm: number;
+}
+
+/** tests/browser/backend-checks on this backend: each one's largest difference from float64. */
+export interface BackendCheckFigures {
+  optimizer: number;
+  rowGradient: number;
+  embeddingRows: number;
 }
 
 /** Live tensors after loading and after all the measurements: equal when nothing leaks. */
@@ -79,6 +93,7 @@ export interface ParityReport {
   tokenizer: TokenizerFigures;
   models: ModelFigures[];
   split: SplitFigures;
+  checks: BackendCheckFigures;
   /** Live tensors before anything was loaded and after every model was disposed. */
   tensorsAtStart: number;
   tensorsAtEnd: number;

@@ -1,8 +1,9 @@
 /**
  * Parity in Chromium: the tiny fixture loaded in a module Web Worker (as the product runs tfjs)
- * from both weight files, on WebGPU (SwiftShader) and on wasm, against reference.json (float64
- * GPT-2 equations): last-position logits, mean loss, greedy continuation, KV-cache steps,
- * training loss, per-tensor gradient norms, plain SGD, and a vocabulary-split wte.
+ * from both weight files, on WebGPU (SwiftShader), on wasm and on WebGL, against reference.json
+ * (float64 GPT-2 equations): last-position logits, mean loss, greedy continuation, KV-cache steps,
+ * training loss, per-tensor gradient norms (the tape's and the trainer's), clipping's global norm,
+ * plain SGD, a vocabulary-split wte, and each backend's own AdamW and embedding programs.
  * The page (tests/browser) is built here; the browser only measures, this file compares.
  */
 import { execFile } from 'node:child_process';
@@ -24,6 +25,10 @@ const TOL = 1e-3;
 const KV_TOL = 1e-4;
 /** A split wte changes only how rows are gathered and the LM head is concatenated. */
 const SPLIT_TOL = 1e-5;
+/** The trainer's gradients against the tape's: the same sums in another order (gradients here are < 10). */
+const TRAINER_TOL = 1e-5;
+/** tests/browser/backend-checks: float32 against float64 on values of order 1. */
+const CHECK_TOL = 1e-5;
 
 /** |actual - expected| / max(1, |expected|): the error the tolerances bound. */
 function err(actual: number, expected: number): number {
@@ -66,12 +71,19 @@ async function runParity(backend: BackendChoice): Promise<ParityReport> {
   }
 }
 
+/** √(Σ over tensors of the reference gradient norms²): the global norm clipping should take. */
+function referenceNorm(): number {
+  return Math.sqrt(Object.values(reference.training.grad_l2).reduce((a, x) => a + x * x, 0));
+}
+
 /** Errors of training figures against reference.training, by kind. */
 function trainingErrors(t: TrainingFigures): Record<string, number> {
   const { sgd, grad_l2, mean_loss } = reference.training;
   return {
     'train loss': err(t.meanLoss, mean_loss),
     'grad l2 (rel)': Math.max(...Object.entries(grad_l2).map(([name, e]) => relErr(t.gradL2[name], e))),
+    "trainer's grads vs tape's (abs)": t.trainerGradMaxAbsDiff,
+    'clip norm (rel)': relErr(t.clipNorm, referenceNorm()),
     ...(t.sgdLosses && {
       'sgd loss before': err(t.sgdLosses[0], sgd.loss_before),
       'sgd loss after': err(t.sgdLosses[sgd.steps], sgd.loss_after),
@@ -97,6 +109,7 @@ function worstErrors(report: ParityReport): Record<string, number> {
     for (const [kind, e] of Object.entries(trainingErrors(t))) note(kind, e);
   }
   note('split vs unsplit logits (abs)', report.split.logitsMaxAbsDiff);
+  for (const [name, e] of Object.entries(report.checks)) note(`check ${name} (abs)`, e);
   note('split vs unsplit loss', err(report.split.loss, report.split.unsplitLoss));
   return worst;
 }
@@ -108,6 +121,8 @@ function checkTraining(t: TrainingFigures, what: string, sgdExpected: boolean): 
   for (const [name, expected] of Object.entries(grad_l2)) {
     expect(relErr(t.gradL2[name], expected), `${what} grad ${name}: ${t.gradL2[name]} vs ${expected}`).toBeLessThanOrEqual(TOL);
   }
+  expect(t.trainerGradMaxAbsDiff, `${what}: the trainer's gradients (GPT2.lossGradients) vs the tape's`).toBeLessThanOrEqual(TRAINER_TOL);
+  expect(relErr(t.clipNorm, referenceNorm()), `${what}: clipping's global norm ${t.clipNorm} vs ${referenceNorm()}`).toBeLessThanOrEqual(TOL);
   if (!sgdExpected) {
     expect(t.sgdLosses).toBeNull();
     return;
@@ -144,7 +159,7 @@ function checkModel(m: ModelFigures): void {
   expect(m.tensors.afterWork, `${what}: tensors leaked by the measurements`).toBe(m.tensors.afterLoad);
 }
 
-const RUNS: Array<{ backend: BackendChoice }> = [{ backend: 'webgpu' }, { backend: 'wasm' }];
+const RUNS: Array<{ backend: BackendChoice }> = [{ backend: 'webgpu' }, { backend: 'wasm' }, { backend: 'webgl' }];
 
 for (const { backend } of RUNS) {
   describe(`parity on ${backend}`, () => {
@@ -187,6 +202,12 @@ for (const { backend } of RUNS) {
       expect(err(split.loss, split.unsplitLoss), `split loss ${split.loss} vs ${split.unsplitLoss}`).toBeLessThanOrEqual(SPLIT_TOL);
       checkTraining(split.training, 'wte split', true);
       expect(split.tensors.afterWork, 'wte split: tensors leaked by the measurements').toBe(split.tensors.afterLoad);
+    });
+
+    it(`AdamW, the embedding gradient, lookup and row sums, and the global norm equal float64 on ${backend}`, () => {
+      expect(report.checks.optimizer, 'AdamW after 3 steps').toBeLessThanOrEqual(CHECK_TOL);
+      expect(report.checks.rowGradient, 'embedding gradient vs the one-hot product').toBeLessThanOrEqual(CHECK_TOL);
+      expect(report.checks.embeddingRows, 'lookup, row-gradient sum, global norm').toBeLessThanOrEqual(CHECK_TOL);
     });
 
     it('frees every tensor it made', () => {
