@@ -4,10 +4,14 @@
  * tfjs differentiates `tf.gather` with `UnsortedSegmentSum`, a kernel the wasm backend does not
  * have, so training on wasm would fail. Here the gradient is written by hand:
  *   d table = sum over occurrences of each id of the incoming row gradient
- * computed either with `ScatterNd` (which sums duplicate indices on cpu, wasm and webgpu, in
- * O(ids x width) work) or, on webgl, whose ScatterNd loops over every update for every output
- * element, as a one-hot matrix product `onehot(ids)^T @ dy` (the cost of one LM-head matmul; a
- * program of our own looping over the ids per element was 5x slower on SwiftShader).
+ * computed with `ScatterNd` (which sums duplicate indices on cpu, wasm and webgpu, in
+ * O(ids x width) work), or, on webgl, whose ScatterNd loops over every update for every output
+ * element, by "slots" (O(ids² x width + rows x ids + rows x width), no product over the table):
+ *   S     = E · dy,  E[i, j] = [ids_i = ids_j]           each id's summed rows, at every occurrence
+ *   slot  = max_i (i + 1) · [ids_i = v]   for each row v  (0: the row is not picked)
+ *   d table[v] = [0 ; S][slot_v]                          one gather, as cheap as an add
+ * The one-hot product `onehot(ids)ᵀ · dy` ('onehot', the reference) costs as much as an LM-head
+ * matmul; a program of our own looping over the ids for every element was 5x slower still.
  *
  * The table may be stored as row chunks (see GPT2's `maxTensorBytes`): chunk k holds rows
  * [starts[k], starts[k] + rows_k). Each chunk gathers the ids that fall inside it (others are
@@ -17,9 +21,11 @@
  * Call it inside `tf.tidy` (or a gradient scope), which frees the helper tensors it makes.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addSlotRowsWebGL, embeddingOnWebGL, gatherRowsWebGL } from './embedding-webgl';
+import { sumTensors } from './sum';
 import { heapView, readableHeapView } from './wasm';
 
-export type EmbeddingGradMode = 'auto' | 'scatter' | 'onehot';
+export type EmbeddingGradMode = 'auto' | 'scatter' | 'onehot' | 'slots';
 
 /**
  * Where each id lives in chunk k: its local row (clipped into range) and, with several chunks,
@@ -44,12 +50,13 @@ export function locateInChunk(
 
 /** table[ids] across the chunks, with no gradient of its own: ids [n] int32 → [n, width]. */
 export function lookupRows(chunks: tf.Tensor2D[], starts: number[], ids: tf.Tensor1D): tf.Tensor2D {
+  if (chunks.length === 1 && embeddingOnWebGL()) return gatherRowsWebGL(chunks[0], ids);
   const parts = chunks.map((table, k) => {
     const { local, inside } = locateInChunk(chunks, starts, k, ids);
     const rows = tf.gather(table, local);
     return inside === null ? rows : tf.mul(rows, inside);
   });
-  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
+  return sumTensors(parts) as tf.Tensor2D;
 }
 
 /**
@@ -63,18 +70,37 @@ export function rowGradients(
   dy: tf.Tensor2D,
   mode: EmbeddingGradMode = 'auto',
 ): tf.Tensor2D[] {
-  const useOneHot = mode === 'onehot' || (mode === 'auto' && tf.getBackend() === 'webgl');
+  const how = mode === 'auto' ? (tf.getBackend() === 'webgl' ? 'slots' : 'scatter') : mode;
   return chunkShapes.map((chunk, k) => {
     const { local, inside } = locateInChunk(chunkShapes, starts, k, ids);
     const [rows, width] = chunk.shape;
-    const g = inside === null ? dy : tf.mul(dy, inside);
-    if (useOneHot && rows === 1) return tf.sum(g, 0, true) as tf.Tensor2D; // tf.oneHot needs depth >= 2
-    if (useOneHot) {
-      // onehot(local) [n, rows]; masked-out ids contribute g = 0 whatever row they point to.
-      return tf.matMul(oneHotFloat(local, rows), g, true, false);
-    }
+    const g = (inside === null ? dy : tf.mul(dy, inside)) as tf.Tensor2D;
+    if (how !== 'scatter' && rows === 1) return tf.sum(g, 0, true) as tf.Tensor2D; // tf.oneHot needs depth >= 2
+    // Masked-out ids contribute g = 0 whatever row they were clipped to.
+    if (how === 'onehot') return tf.matMul(oneHotFloat(local, rows), g, true, false);
+    if (how === 'slots') return slotGradient(local, g, rows);
     return tf.scatterND(tf.expandDims(local, 1), g, [rows, width]) as tf.Tensor2D;
   });
+}
+
+/**
+ * Σ of the rows g [n, width] per id, as a dense [rows, width] tensor, by slots (see the top of
+ * this file). A masked-out id clipped onto row v still carries the right sum in S, so whichever
+ * occurrence a row's slot names, the row gets every in-chunk contribution exactly once.
+ */
+function slotGradient(ids: tf.Tensor1D, g: tf.Tensor2D, rows: number): tf.Tensor2D {
+  const { padded, slot } = slotSums(ids, g, rows);
+  return tf.gather(padded, tf.cast(slot, 'int32')) as tf.Tensor2D;
+}
+
+/** [0 ; S] [n + 1, width] and each row's slot [rows] (float, 0 .. n) of the slots method. */
+function slotSums(ids: tf.Tensor1D, g: tf.Tensor2D, rows: number): { padded: tf.Tensor2D; slot: tf.Tensor1D } {
+  const n = ids.shape[0];
+  const same = tf.cast(tf.equal(tf.expandDims(ids, 1), tf.expandDims(ids, 0)), 'float32');
+  const sums = tf.matMul(same, g); // [n, width]: row i = Σ_j [ids_j = ids_i] g_j
+  const position = tf.reshape(tf.range(1, n + 1, 1, 'float32'), [n, 1]);
+  const slot = tf.max(tf.mul(oneHotFloat(ids, rows), position), 0) as tf.Tensor1D;
+  return { padded: tf.concat([tf.zeros([1, g.shape[1]]), sums], 0) as tf.Tensor2D, slot };
 }
 
 /**
@@ -110,8 +136,8 @@ export function embeddingLookup(
 /**
  * grads[k] += the gradient of chunk k from dy [n, width] for the rows `ids` picked; returns the
  * chunks' gradients (`grads` itself is consumed). On wasm the rows are added into the existing
- * tensors in place (n rows of work, no [rows, width] tensor); elsewhere through rowGradients and
- * a sum.
+ * tensors in place (n rows of work, no [rows, width] tensor); on WebGL (one table) by one packed
+ * pass over the gradient; elsewhere through rowGradients and a sum.
  */
 export function addRowGradients(grads: tf.Tensor2D[], starts: number[], ids: tf.Tensor1D, dy: tf.Tensor2D): tf.Tensor2D[] {
   const views = grads.map((g) => heapView(g));
@@ -135,7 +161,13 @@ export function addRowGradients(grads: tf.Tensor2D[], starts: number[], ids: tf.
     }
     return grads;
   }
-  const sums = tf.tidy(() => rowGradients(grads, starts, ids, dy).map((g, k) => tf.add(grads[k], g) as tf.Tensor2D));
+  const sums = tf.tidy(() => {
+    if (grads.length === 1 && embeddingOnWebGL()) {
+      const { padded, slot } = slotSums(ids, dy, grads[0].shape[0]);
+      return [addSlotRowsWebGL(grads[0], padded, slot)];
+    }
+    return rowGradients(grads, starts, ids, dy).map((g, k) => tf.add(grads[k], g) as tf.Tensor2D);
+  });
   tf.dispose(grads);
   return sums;
 }

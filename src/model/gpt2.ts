@@ -28,6 +28,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GPT2Config } from './config';
 import { linear, matMul } from './matmul';
 import { addRowGradients, embeddingLookup, lookupRows } from './embedding';
+import { embeddingOnWebGL } from './embedding-webgl';
 import { geluTanh, layerNorm } from './layers';
 import { tiedCrossEntropy } from './lmloss';
 import { inPlaceUpdates, useSharedWasmIdentity } from './wasm';
@@ -315,7 +316,7 @@ export class GPT2 {
    *
    * Unlike tf.variableGrads over `loss`, this knows which variables are wanted: with a frozen
    * wte (LoRA) the LM head's weight gradient is never computed, and with a trained wte on wasm
-   * the gradient of the input embedding is added into the output side's gradient in place
+   * (and WebGL) the gradient of the input embedding is added into the output side's gradient in place
    * (the looked-up rows are an input of the taped computation; their gradient rows are scattered
    * into wte's gradient afterwards), so wte's whole gradient is one tensor of its size.
    */
@@ -334,8 +335,10 @@ export class GPT2 {
     tf.tidy(() => {
       const { inputs, targets } = this.shiftTargets(ids);
       const flatInputs = tf.reshape(inputs, [-1]) as tf.Tensor1D;
-      // Rows looked up outside the tape: only on wasm, where they are added into wte's gradient in place.
-      const rows = wteWanted && inPlaceUpdates() && wte.every((w) => wanted.has(w)) ? lookupRows(wte, this.wteChunkStarts, flatInputs) : null;
+      // Rows looked up outside the tape, where their gradient is added into wte's in place (wasm) or
+      // in one pass over it (WebGL, one table); elsewhere the tape's Add of two dense gradients is as cheap.
+      const rowsApart = inPlaceUpdates() || (wte.length === 1 && embeddingOnWebGL());
+      const rows = wteWanted && rowsApart && wte.every((w) => wanted.has(w)) ? lookupRows(wte, this.wteChunkStarts, flatInputs) : null;
       const xs: tf.Tensor[] = rows ? [...vars, rows] : [...vars];
       const f = (): tf.Scalar => tf.mul(this.lossOf(inputs, targets, dropout, wteWanted, rows), weight) as tf.Scalar;
       const { value, grads } = tf.valueAndGrads(f)(xs);

@@ -6,8 +6,13 @@
  * gradient of every product uses exactly those forms (dA = dC @ B^T, dB = A^T @ dC). On wasm this
  * module only ever runs plain products: it transposes operands explicitly, choosing whichever of
  * the two equivalent forms copies fewer elements, op(A) @ op(B) or (op(B)^T @ op(A)^T)^T, and
- * registers a BatchMatMul gradient built the same way. Other backends handle transposed operands
- * natively and get tf.matMul / tf.fused.matMul unchanged.
+ * registers a BatchMatMul gradient built the same way.
+ *
+ * tfjs-backend-webgl has the opposite weak spot: a plain right operand with a long inner
+ * dimension, read down its texture's columns (on SwiftShader, the LM head's input gradient
+ * dlogits · wte, [64×8192]·[8192×256]: 95 ms; transposing wte (11 ms) and multiplying by the
+ * transposed operand (58 ms): 69 ms). There such a B is transposed first; shorter inner dimensions
+ * measured the same either way. Other backends get tf.matMul / tf.fused.matMul unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's gradients first: the BatchMatMul gradient registered below must replace its own, not be replaced.
@@ -44,9 +49,14 @@ function plainProduct(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.
   return t(tf.matMul(ty ? y : t(y), tx ? x : t(x)));
 }
 
+/** From this inner dimension on, WebGL gets a plain right operand transposed first (see the top). */
+const WEBGL_LONG_INNER = 2048;
+
 /** The product the active backend runs fastest: plain products only on wasm, tf.matMul elsewhere. */
 function product(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
-  return explicitTransposes() ? plainProduct(x, y, tx, ty) : tf.matMul(x, y, tx, ty);
+  if (explicitTransposes()) return plainProduct(x, y, tx, ty);
+  if (!ty && y.shape[y.rank - 2] >= WEBGL_LONG_INNER && tf.getBackend() === 'webgl') return tf.matMul(x, t(y), tx, true);
+  return tf.matMul(x, y, tx, ty);
 }
 
 /**

@@ -9,6 +9,14 @@ export interface WebGLProgram {
   outputShape: number[];
   userCode: string;
   customUniforms?: { name: string; type: 'float' }[];
+  /**
+   * Read the inputs / write the output as packed textures (2×2 blocks, a vec4 per texel: x = (r, c),
+   * y = (r, c + 1), z = (r + 1, c), w = (r + 1, c + 1)). tfjs's products and most elementwise
+   * kernels produce packed textures; an unpacked program makes tfjs convert each such input first
+   * (one more pass over it) and does a quarter of the work per texel.
+   */
+  packedInputs?: boolean;
+  packedOutput?: boolean;
 }
 
 /** The part of tfjs-backend-webgl's MathBackendWebGL used here. */

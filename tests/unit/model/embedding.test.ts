@@ -26,7 +26,7 @@ describe('embeddingLookup', () => {
     ['a chunk per row at the start', [1, 1, 21]],
   ];
   for (const [layout, sizes] of layouts) {
-    for (const mode of ['scatter', 'onehot'] as EmbeddingGradMode[]) {
+    for (const mode of ['scatter', 'onehot', 'slots'] as EmbeddingGradMode[]) {
       test(`${layout}, ${mode} gradient: same rows and gradient as tf.gather`, async () => {
         const full = table(1);
         const upstream = tf.tidy(() => tf.slice(table(2), [0, 0], [IDS.length, WIDTH]));
