@@ -206,7 +206,7 @@ async function main(): Promise<number> {
       // The peer does not run on wasm: compare on a backend both have (webgl here; cpu if webgl is missing).
       const webglProbe = results.backend.report.probes.find((p) => p.name === pairBackendWanted);
       const pairBackend: BackendName = pairBackendWanted === 'webgl' && webglProbe && webglProbe.gflops === null ? 'cpu' : pairBackendWanted;
-      const pairSteps = 2;
+      const pairSteps = 5;
       const pairBlock = shapeConfig('pair').nPositions;
       const ours = await timed(`pair: ours on ${pairBackend}`, () =>
         run('train', { backend: pairBackend, shape: 'pair', mode: 'full', blockSize: pairBlock, warmupSteps: 2, steps: pairSteps, dropout: false, peakMemory: true, matMulN: 512 }),
