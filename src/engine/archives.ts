@@ -11,10 +11,17 @@ export interface StoredArchive {
   tweets: string[];
   /** ISO date of each kept tweet (parallel to tweets), when known: the copy check shows the original's date. */
   tweetDates?: Array<string | null>;
+  /**
+   * When it was added (ms, strictly increasing within a page): storage returns archives in this
+   * order, so the merged training texts, the bot's name and a checkpoint's dataset are the same
+   * after a reload (renaming keeps it).
+   */
+  addedAt?: number;
 }
 
 export class ArchiveSet {
   private readonly items: StoredArchive[] = [];
+  private lastAdded = 0;
 
   /** Parses an input; returns the archive and whether it was already here (counted once). */
   async add(input: ArchiveInput): Promise<{ item: StoredArchive; duplicate: boolean }> {
@@ -22,7 +29,8 @@ export class ArchiveSet {
     const fileName = input.kind === 'file' ? input.name : (input.files[0]?.path.split('/')[0] ?? 'folder');
     const existing = this.items.find((a) => a.summary.id === parsed.identity);
     if (existing) return { item: existing, duplicate: true };
-    const item: StoredArchive = { summary: summarize(parsed, fileName), tweets: parsed.tweets, tweetDates: parsed.tweetDates };
+    this.lastAdded = Math.max(Date.now(), this.lastAdded + 1);
+    const item: StoredArchive = { summary: summarize(parsed, fileName), tweets: parsed.tweets, tweetDates: parsed.tweetDates, addedAt: this.lastAdded };
     this.items.push(item);
     return { item, duplicate: false };
   }
@@ -31,6 +39,7 @@ export class ArchiveSet {
     // Archives kept before Bluesky and Mastodon were read are X archives without these fields.
     const upgraded = items.map((item) => ({ ...item, summary: withDefaults(item.summary) }));
     this.items.splice(0, this.items.length, ...upgraded);
+    this.lastAdded = Math.max(this.lastAdded, ...items.map((a) => a.addedAt ?? 0));
   }
 
   remove(id: string): void {

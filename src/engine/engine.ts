@@ -77,7 +77,7 @@ export class EngineImpl implements Engine {
     this.store = opts.storageAvailable ? await openStore() : new MemoryStore('This browser gives the page no storage (a private window?), so models are kept only until the page closes.');
     if (!this.store.persistent) this.storageNote = this.store.reason ?? 'This browser gives no storage: models are kept only until the page closes.';
     const kept = await this.store.getArchives().catch(() => []);
-    this.archives.restore(kept.map((r) => ({ summary: r.summary as ArchiveSummary, tweets: r.tweets as string[], tweetDates: r.tweetDates as Array<string | null> | undefined })));
+    this.archives.restore(kept.map((r) => ({ summary: r.summary as ArchiveSummary, tweets: r.tweets as string[], tweetDates: r.tweetDates as Array<string | null> | undefined, addedAt: r.savedAt })));
     return this.backend;
   }
 
@@ -125,7 +125,7 @@ export class EngineImpl implements Engine {
   /** Keeps the cleaned kept tweets and the summary (never anything else of the archive) so training can resume after a reload. */
   private async keepArchive(item: StoredArchive): Promise<void> {
     try {
-      await this.storage$().putArchive({ id: item.summary.id, label: item.summary.username, summary: item.summary, tweets: item.tweets, tweetDates: item.tweetDates });
+      await this.storage$().putArchive({ id: item.summary.id, label: item.summary.username, summary: item.summary, tweets: item.tweets, tweetDates: item.tweetDates, savedAt: item.addedAt });
     } catch (err) {
       this.storageNote = `The tweets could not be kept in this browser (${(err as Error).message}); they stay in this page until it closes.`;
     }

@@ -71,6 +71,7 @@ export interface Store {
   deleteCheckpoint(id: string): Promise<void>;
 
   putArchive(archive: Omit<ArchiveRecord, 'savedAt'> & { savedAt?: number }): Promise<void>;
+  /** The kept archives in the order they were added (savedAt, oldest first): the merge depends on it. */
   getArchives(): Promise<ArchiveRecord[]>;
   /** Delete one kept archive, or all of them when no id is given. */
   deleteArchives(id?: string): Promise<void>;
@@ -288,7 +289,7 @@ abstract class BackedStore implements Store {
 
   async getArchives() {
     const all = await this.backend.getAll<ArchiveRecord>('archives');
-    return all.sort((a, b) => b.savedAt - a.savedAt);
+    return all.sort((a, b) => a.savedAt - b.savedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async deleteArchives(id?: string) {

@@ -140,9 +140,12 @@ describe.each([
     await store.deleteCheckpoint('run1');
     expect(await store.getCheckpoint('run1')).toBeUndefined();
 
-    await store.putArchive({ id: 'a1', summary: { kept: 2 }, tweets: ['hi', 'there'], savedAt: 1 });
+    // Returned in the order they were added (the merged training texts depend on it), whatever the ids.
+    await store.putArchive({ id: 'b1', summary: { kept: 2 }, tweets: ['hi', 'there'], savedAt: 1 });
     await store.putArchive({ id: 'a2', summary: { kept: 1 }, tweets: ['yo'], savedAt: 2 });
-    expect((await store.getArchives()).map((a) => a.id)).toEqual(['a2', 'a1']);
+    expect((await store.getArchives()).map((a) => a.id)).toEqual(['b1', 'a2']);
+    await store.deleteArchives('b1');
+    await store.putArchive({ id: 'a1', summary: { kept: 2 }, tweets: ['hi', 'there'], savedAt: 1 });
     await store.deleteArchives('a2');
     expect((await store.getArchives()).map((a) => a.tweets)).toEqual([['hi', 'there']]);
     await store.deleteArchives();
