@@ -60,7 +60,6 @@ export class EngineImpl implements Engine {
   /** The copy check's index of every kept tweet, rebuilt when the archives change. */
   private readonly copies = new CopyChecker(() => this.archives.all);
   /** Per-person validation losses of the base model, measured as training starts (merged bots). */
-  private peopleBefore: Array<{ valTweets: number; loss: number | null }> | null = null;
   /** The last fine-tune's quality, also when storage could not keep the model (private windows). */
   private lastQuality: { modelId: string; quality: QualityReport } | null = null;
 
@@ -216,12 +215,13 @@ export class EngineImpl implements Engine {
     if (this.session || this.preparing) throw new Error('Training is already running.');
     const texts = this.archives.merged().texts;
     const base = { id: model.info.id, repo: model.info.baseRepo };
-    this.peopleBefore = null;
     return this.withTrainingLock(async () => {
       // A merged bot: each person's validation loss on the base model (the trainer measures the
       // total). Inside the lock: a tab that may not train must not spend minutes measuring first.
-      if (this.archives.all.length > 1) this.peopleBefore = await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize);
+      const peopleBefore = this.archives.all.length > 1 ? await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize) : null;
       const session = await this.prepare((gate) => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
+      // Before its first checkpoint, so a resumed run keeps them.
+      if (session) session.meta.peopleBefore = peopleBefore;
       return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(settings.modelName);
     });
   }
@@ -245,7 +245,6 @@ export class EngineImpl implements Engine {
     const model = this.requireModel();
     const texts = this.archives.merged().texts;
     const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
-    this.peopleBefore = null; // measured when the run started, in a page that is gone
     return this.withTrainingLock(async () => {
       const session = await this.prepare((gate) => TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress), gate));
       return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(meta.modelName);
@@ -325,7 +324,7 @@ export class EngineImpl implements Engine {
     const after = await peopleLosses(session.model, archives, this.archives.merged().texts, session.meta.settings.seed, session.meta.settings.blockSize);
     say(`Writing ${SEEDED_TWEETS} seeded tweets to check whether the bot copies…`);
     const samples = await seededSamples(session.model, (t) => this.copies.check(t), new AbortController().signal);
-    return qualityReport(result.valLossBefore, result.valLossAfter, peopleQuality(archives, this.peopleBefore, after), samples);
+    return qualityReport(result.valLossBefore, result.valLossAfter, peopleQuality(archives, session.meta.peopleBefore ?? null, after), samples);
   }
 
   /** Saves the fine-tuned weights as a library model and makes it the current model. */

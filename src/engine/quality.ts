@@ -19,16 +19,22 @@ export const SEEDED_SETTINGS: SampleSettings = { maxNewTokens: 40, temperature: 
 /** The seeded tweets the model card shows. */
 export const CARD_SAMPLES = 5;
 
+/** One person's validation tweets and the mean loss on them (null: too few to measure). */
+export interface PersonLoss {
+  valTweets: number;
+  loss: number | null;
+}
+
 /** Validation loss per person (only for a bot merged from two or more archives), with the split training uses. */
-export async function peopleLosses(model: LoadedModel, archives: StoredArchive[], merged: string[], seed: number, blockSize: number): Promise<Array<{ valTweets: number; loss: number | null }>> {
+export async function peopleLosses(model: LoadedModel, archives: StoredArchive[], merged: string[], seed: number, blockSize: number): Promise<PersonLoss[]> {
   if (archives.length < 2) return [];
   const groups = groupByPerson(validationTexts(merged, { seed }), archives.map((a) => a.tweets));
-  const out: Array<{ valTweets: number; loss: number | null }> = [];
+  const out: PersonLoss[] = [];
   for (const texts of groups) out.push({ valTweets: texts.length, loss: await textsLoss(model.gpt2, model.tokenizer, texts, blockSize) });
   return out;
 }
 
-export function peopleQuality(archives: StoredArchive[], before: Array<{ valTweets: number; loss: number | null }> | null, after: Array<{ valTweets: number; loss: number | null }>): PersonQuality[] {
+export function peopleQuality(archives: StoredArchive[], before: PersonLoss[] | null, after: PersonLoss[]): PersonQuality[] {
   return after.map((a, i) => ({
     username: archives[i]?.summary.username ?? '',
     displayName: archives[i]?.summary.displayName ?? '',

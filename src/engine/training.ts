@@ -14,6 +14,7 @@ import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type { BackendName, TrainProgress, TrainSettings } from './api';
 import type { LoadedModel } from './loaded-model';
+import type { PersonLoss } from './quality';
 import { nextTask } from './next-task';
 
 export const CHECKPOINT_ID = 'current';
@@ -28,7 +29,14 @@ export interface SessionMeta {
   modeReason: string;
   valLossBefore: number | null;
   botName: string;
+  /**
+   * A merged bot: each person's validation loss on the base model, measured when the run started
+   * and kept with the checkpoint, so a run resumed in a new page still reports before and after.
+   * (Absent in checkpoints from before it was kept.)
+   */
+  peopleBefore?: PersonLoss[] | null;
 }
+
 
 export interface SessionResult {
   cancelled: boolean;

@@ -3,13 +3,14 @@
  * high learning rate on two very repetitive archives memorises their tweets: the page flags the
  * copies with the right original and its date, "only new tweets" replaces them, the quality
  * figures show per person, the export's card carries the before/after losses, the copy count and
- * the avatar, and the "Real or bot?" game keeps score.
+ * the avatar, and the "Real or bot?" game keeps score. A merged run resumed in a new page still
+ * reports each person's loss before training.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launch, watchConsole, type Browser } from './browser';
-import { dropArchives, generateTweets, loadModel, openApp, setTrainSettings, waitTrainingMessage } from './flow';
+import { currentStep, dropArchives, generateTweets, loadModel, openApp, setTrainSettings, waitTrainingMessage } from './flow';
 import { startSite, type Site } from '../helpers/site';
 import { buildArchive, type SyntheticTweet } from '../helpers/archives';
 import { readExportZip } from '../../src/export/exportZip';
@@ -140,4 +141,50 @@ it('flags memorised tweets with their original, replaces them on request, and re
   expect(await page.locator('#game-score').textContent()).toMatch(/^Score: [01] of 1$/);
   expect(await page.locator('#game-pair .choice.real').count()).toBe(1);
   expect(log.filter((l) => l.includes('pageerror'))).toEqual([]);
+});
+
+it('a merged run resumed after a reload still reports each person’s loss before training', async () => {
+  const other = await launch({ webgpu: false });
+  try {
+    let tab = await other.context.newPage();
+    await openApp(tab, site.url);
+    const alice = await buildArchive({ username: 'alice_cat', displayName: 'Alice', accountId: '71', tweets: tweets(ALICE, 60, 5000) });
+    const bob = await buildArchive({ username: 'bob_soup', displayName: 'Bob', accountId: '72', tweets: tweets(BOB, 60, 9000) });
+    await dropArchives(tab, [{ name: 'alice.zip', buffer: Buffer.from(alice) }, { name: 'bob.zip', buffer: Buffer.from(bob) }], 2);
+    expect(await loadModel(tab)).toMatch(/is ready/);
+    await setTrainSettings(tab, { epochs: 2, batchSize: 2, blockSize: 32, maxSteps: 12, modelName: 'resumed-pair' });
+    const why = await tab.locator('#train-button').getAttribute('title');
+    expect(await tab.locator('#train-button').isEnabled(), `Start training is disabled: ${why} ${await tab.locator('#train-message').textContent()}`).toBe(true);
+    await tab.click('#train-button');
+    await expect.poll(() => currentStep(tab), { timeout: 120_000, interval: 200 }).toBeGreaterThanOrEqual(1);
+    await tab.click('#pause-button');
+    await waitTrainingMessage(tab, /Checkpoint saved at step \d+/, 120_000);
+
+    // A new page: the run before it measured the per-person losses; this one only resumes.
+    const profile = other.profileDir;
+    await other.close();
+    const again = await launch({ webgpu: false, profileDir: profile });
+    try {
+      tab = await again.context.newPage();
+      await openApp(tab, site.url);
+      await expect.poll(() => tab.locator('#resume-banner').isVisible(), { timeout: 30_000 }).toBe(true);
+      await tab.click('#resume-button');
+      await waitTrainingMessage(tab, /^Done: validation loss/, 280_000);
+      await expect.poll(() => tab.locator('#quality').isVisible(), { timeout: 30_000 }).toBe(true);
+      const rows = tab.locator('#quality-people tbody tr');
+      expect(await rows.count()).toBe(2);
+      for (const [i, who] of ['Alice (@alice_cat)', 'Bob (@bob_soup)'].entries()) {
+        const [name, valTweets, before, after] = await rows.nth(i).locator('th, td').allTextContents();
+        expect(name).toBe(who);
+        expect(Number(valTweets)).toBeGreaterThan(0);
+        // Measured by the page that started the run, kept with the checkpoint: not "—".
+        expect(before).toMatch(/^\d+\.\d{3} \(perplexity [\d.]+\)$/);
+        expect(after).toMatch(/^\d+\.\d{3} \(perplexity [\d.]+\)$/);
+      }
+    } finally {
+      await again.dispose();
+    }
+  } finally {
+    await other.dispose();
+  }
 });
