@@ -38,7 +38,7 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
-import { exportModelZip, fingerprint, libraryEntry, nameFromConfig, type FinetuneNotes } from './library';
+import { exportModelZip, fingerprint, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
 import { pickBackend, webgpuDevice } from './backend';
 import { CopyChecker } from './copy-check';
 import { gameRound, peopleLosses, peopleQuality, qualityReport, seededSamples, SEEDED_TWEETS } from './quality';
@@ -426,15 +426,15 @@ export class EngineImpl implements Engine {
   }
 
   async importModelZip(file: Blob): Promise<LibraryEntry> {
-    const { files, meta } = await readExportZip(file);
-    const m = (meta ?? {}) as { name?: string; baseRepo?: string; notes?: FinetuneNotes; finalValLoss?: number | null };
+    const { files, meta, images } = await readExportZip(file);
+    const m = (meta ?? {}) as ExportMeta;
     const name = m.name ?? nameFromConfig(files) ?? 'imported model';
     // Check the weights load before listing the model: a broken zip must not enter the library.
     const probe = await buildModel(files, { id: 'probe', name, kind: 'finetuned', baseRepo: '', networkBytes: 0, persisted: false }, { maxTensorBytes: this.maxTensorBytes(), startedAt: performance.now() });
     probe.gpt2.dispose();
     const id = `imported/${slugify(name)}-${(await fingerprint(files)).slice(0, 10)}`;
     await this.saveToLibrary(
-      { id, name, kind: 'finetuned', baseRepo: m.baseRepo ?? nameFromConfig(files) ?? 'unknown', revision: 'main', files: Object.keys(files), archiveSummary: m.notes, finalValLoss: m.finalValLoss ?? undefined },
+      { id, name, kind: 'finetuned', baseRepo: m.baseRepo ?? nameFromConfig(files) ?? 'unknown', revision: 'main', files: Object.keys(files), archiveSummary: importedNotes(m, images), finalValLoss: m.finalValLoss ?? undefined },
       files,
     );
     const record = await this.storage$().getModel(id);

@@ -9,8 +9,8 @@ import type { LibraryEntry, QualityReport, TrainSettings } from './api';
 import { sideFiles } from './loaded-model';
 import type { SessionResult } from './training';
 
-export /** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
-interface FinetuneNotes {
+/** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
+export interface FinetuneNotes {
   botName: string;
   people: PersonStats[];
   settings: TrainSettings;
@@ -85,22 +85,47 @@ export async function exportModelZip(record: ModelRecord, files: Record<string, 
     generationConfig,
     tokenizerFiles,
     card,
-    meta: { tweetgpt: 1, name: record.name, kind: record.kind, baseRepo: record.baseRepo, notes: notes ? { ...notes, avatars: undefined } : undefined, finalValLoss: record.finalValLoss ?? null },
+    meta: {
+      tweetgpt: 1,
+      name: record.name,
+      kind: record.kind,
+      baseRepo: record.baseRepo,
+      notes: notes ? { ...notes, avatars: undefined } : undefined,
+      finalValLoss: record.finalValLoss ?? null,
+      // Which picture beside README.md is whose, so importing the zip brings them back.
+      avatars: avatars.map((a) => ({ username: a.username, file: a.file, mimeType: a.mimeType })),
+    },
     extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
   });
   return { fileName: `${slugify(record.name)}.zip`, blob };
 }
 
 /** Avatar files for the export, named after their people (unique, plain names beside README.md). */
-function exportAvatars(avatars: NonNullable<FinetuneNotes['avatars']>): Array<{ username: string; file: string; bytes: Uint8Array }> {
+function exportAvatars(avatars: NonNullable<FinetuneNotes['avatars']>): Array<{ username: string; file: string; mimeType: string; bytes: Uint8Array }> {
   const used = new Set<string>();
   return avatars.map((a, i) => {
     const ext = a.fileName.split('.').pop()?.toLowerCase().replace(/[^a-z0-9]/g, '') || 'jpg';
     let file = `avatar-${slugify(a.username).replace(/[/.]/g, '-')}.${ext}`;
     if (used.has(file)) file = `avatar-${i + 1}.${ext}`;
     used.add(file);
-    return { username: a.username, file, bytes: a.bytes };
+    return { username: a.username, file, mimeType: a.mimeType, bytes: a.bytes };
   });
+}
+
+/** What an export zip's tweetgpt.json says (exportModelZip's meta; any field may be missing). */
+export interface ExportMeta {
+  name?: string;
+  baseRepo?: string;
+  notes?: FinetuneNotes;
+  finalValLoss?: number | null;
+  avatars?: Array<{ username: string; file: string; mimeType: string }>;
+}
+
+/** The notes of an imported export, with the avatars found beside README.md put back. */
+export function importedNotes(meta: ExportMeta, images: Record<string, Uint8Array>): FinetuneNotes | undefined {
+  if (!meta.notes) return undefined;
+  const avatars = (meta.avatars ?? []).flatMap((a) => (images[a.file] ? [{ username: a.username, fileName: a.file, mimeType: a.mimeType, bytes: images[a.file] }] : []));
+  return avatars.length > 0 ? { ...meta.notes, avatars } : meta.notes;
 }
 
 export function nameFromConfig(files: Record<string, Uint8Array>): string | null {

@@ -30,7 +30,13 @@ export interface ImportedZip {
   files: Record<string, Uint8Array>;
   card?: string;
   meta?: unknown;
+  /** Pictures beside README.md (the card's avatars), by file name: small images only. */
+  images: Record<string, Uint8Array>;
 }
+
+/** The pictures readExportZip returns beside the model: what a card shows, not arbitrary payloads. */
+const IMAGE_FILE = /\.(png|jpe?g|gif|webp)$/i;
+const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 // zip.js would start its own Web Workers; we already run inside one, and Node has none.
 const ZIP_OPTIONS = { useWebWorkers: false } as const;
@@ -120,7 +126,11 @@ export async function readExportZip(source: Uint8Array | Blob): Promise<Imported
     }
     const files: Record<string, Uint8Array> = {};
     for (const name of choice.files) files[name] = await read(name);
-    const result: ImportedZip = { files };
+    const images: Record<string, Uint8Array> = {};
+    for (const [name, entry] of byName) {
+      if (IMAGE_FILE.test(name) && !entry.directory && entry.uncompressedSize <= MAX_IMAGE_BYTES) images[name] = await read(name);
+    }
+    const result: ImportedZip = { files, images };
     if (byName.has(CARD_FILE)) result.card = new TextDecoder().decode(await read(CARD_FILE));
     if (byName.has(META_FILE)) {
       try {
