@@ -7,11 +7,9 @@
  * reports each person's loss before training.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { launch, watchConsole, type Browser } from './browser';
-import { currentStep, dropArchives, generateTweets, loadModel, openApp, setTrainSettings, waitTrainingMessage } from './flow';
-import { startSite, type Site } from '../helpers/site';
+import { expect, it } from 'vitest';
+import { launch } from './browser';
+import { appSession, currentStep, dropArchives, generateTweets, loadModel, openApp, setTrainSettings, waitTrainingMessage } from './flow';
 import { buildArchive, type SyntheticTweet } from '../helpers/archives';
 import { readExportZip } from '../../src/export/exportZip';
 import { BlobReader, ZipReader } from '@zip.js/zip.js';
@@ -28,54 +26,38 @@ function tweets(texts: string[], n: number, idBase: number): SyntheticTweet[] {
 /** The date the page must show for a kept text: its oldest tweet (the lowest index of the oldest-first list). */
 const firstDate = (texts: string[], text: string) => new Date(START + texts.indexOf(text) * 3_600_000).toISOString().slice(0, 10);
 
-let site: Site;
-let browser: Browser;
-let page: Page;
-let log: string[];
-
-beforeAll(async () => {
-  site = await startSite();
-  browser = await launch({ webgpu: false });
-  page = await browser.context.newPage();
-  page.on('dialog', (d) => void d.accept());
-  log = watchConsole(page);
-  await openApp(page, site.url);
-});
-afterAll(async () => {
-  await browser?.dispose();
-  await site?.close();
-});
+const app = appSession({ acceptDialogs: true });
 
 it('flags memorised tweets with their original, replaces them on request, and reports quality in the page and the card', async () => {
   const alice = await buildArchive({ username: 'alice_cat', displayName: 'Alice', accountId: '71', tweets: tweets(ALICE, 60, 5000), extraEntries: { 'data/profile_media/71-me.png': new Uint8Array(PNG), 'data/tweets_media/5000-x.jpg': new Uint8Array(64) } });
   const bob = await buildArchive({ username: 'bob_soup', displayName: 'Bob', accountId: '72', tweets: tweets(BOB, 60, 9000) });
-  await dropArchives(page, [{ name: 'alice.zip', buffer: Buffer.from(alice) }, { name: 'bob.zip', buffer: Buffer.from(bob) }], 2);
+  await dropArchives(app.page, [{ name: 'alice.zip', buffer: Buffer.from(alice) }, { name: 'bob.zip', buffer: Buffer.from(bob) }], 2);
 
   // Alice's avatar shows in the table, from a blob: URL; Bob has none.
-  const avatar = page.locator('#archive-table thead img.person-avatar');
+  const avatar = app.page.locator('#archive-table thead img.person-avatar');
   expect(await avatar.count()).toBe(1);
   expect(await avatar.getAttribute('src')).toMatch(/^blob:/);
   await expect.poll(() => avatar.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
 
-  expect(await loadModel(page)).toMatch(/is ready/);
-  await setTrainSettings(page, { epochs: 8, learningRate: 0.01, batchSize: 2, microBatch: 2, blockSize: 32, maxSteps: 0, modelName: 'copycat' });
-  await page.click('#train-button');
-  const done = await waitTrainingMessage(page, /^Done: validation loss/, 280_000);
+  expect(await loadModel(app.page)).toMatch(/is ready/);
+  await setTrainSettings(app.page, { epochs: 8, learningRate: 0.01, batchSize: 2, microBatch: 2, blockSize: 32, maxSteps: 0, modelName: 'copycat' });
+  await app.page.click('#train-button');
+  const done = await waitTrainingMessage(app.page, /^Done: validation loss/, 280_000);
   const [before, after] = /validation loss (\d+\.\d+) before → (\d+\.\d+) after/.exec(done)!.slice(1).map(Number);
   expect(after).toBeLessThan(before);
 
   // Quality under the training panel: per person, and the seeded tweets' copy count.
-  await expect.poll(() => page.locator('#quality').isVisible(), { timeout: 30_000 }).toBe(true);
-  const people = await page.locator('#quality-people tbody tr').allTextContents();
+  await expect.poll(() => app.page.locator('#quality').isVisible(), { timeout: 30_000 }).toBe(true);
+  const people = await app.page.locator('#quality-people tbody tr').allTextContents();
   expect(people).toHaveLength(2);
   expect(people[0]).toMatch(/Alice \(@alice_cat\)\d+\d\.\d{3} \(perplexity [\d.]+\)\d\.\d{3} \(perplexity [\d.]+\)/);
-  const seededCopies = Number(/^(\d+) of the 20 seeded tweets/.exec((await page.locator('#quality-copies').textContent()) ?? '')![1]);
+  const seededCopies = Number(/^(\d+) of the 20 seeded tweets/.exec((await app.page.locator('#quality-copies').textContent()) ?? '')![1]);
   expect(seededCopies).toBeGreaterThan(0); // it memorised
 
   // Without "only new tweets": copies are flagged with the original and its date.
-  await page.locator('#only-new').uncheck();
-  const plain = await generateTweets(page, { count: 6, max: 24, seed: 42, temperature: 1 });
-  const cards = page.locator('.tweet');
+  await app.page.locator('#only-new').uncheck();
+  const plain = await generateTweets(app.page, { count: 6, max: 24, seed: 42, temperature: 1 });
+  const cards = app.page.locator('.tweet');
   const flagged: number[] = [];
   for (let i = 0; i < plain.length; i++) {
     const card = cards.nth(i);
@@ -92,11 +74,11 @@ it('flags memorised tweets with their original, replaces them on request, and re
     expect(run).toBeGreaterThanOrEqual(Math.min(8, Math.ceil(0.8 * words(plain[i]).length)));
   }
   expect(flagged.length).toBeGreaterThan(0);
-  expect(await page.locator('#copy-count').textContent()).toContain(`${flagged.length} of the 6 tweets shown`);
+  expect(await app.page.locator('#copy-count').textContent()).toContain(`${flagged.length} of the 6 tweets shown`);
 
   // "Only new tweets" (back on): the same seeds, copies replaced by fresh samples, or it says it gave up.
-  await page.locator('#only-new').check();
-  const fresh = await generateTweets(page, { count: 6, max: 24, seed: 42, temperature: 1 });
+  await app.page.locator('#only-new').check();
+  const fresh = await generateTweets(app.page, { count: 6, max: 24, seed: 42, temperature: 1 });
   let replaced = 0;
   let gaveUp = 0;
   for (let i = 0; i < fresh.length; i++) {
@@ -111,15 +93,15 @@ it('flags memorised tweets with their original, replaces them on request, and re
     }
   }
   expect(replaced).toBe(flagged.length);
-  const countLine = (await page.locator('#copy-count').textContent()) ?? '';
+  const countLine = (await app.page.locator('#copy-count').textContent()) ?? '';
   expect(countLine).toMatch(/replaced by new samples/);
   expect(countLine).toMatch(gaveUp === 0 ? /^None of the 6 tweets shown copies/ : new RegExp(`^${gaveUp} of the 6 tweets shown .*gave up on ${gaveUp}`));
 
   console.log(`[copies e2e] loss ${before} → ${after}; seeded copies ${seededCopies}/20; plain run: ${flagged.length}/6 copies; only new: ${replaced} replaced, ${gaveUp} gave up`);
 
   // The exported card: before/after losses (per person), the copy count and the avatar beside README.md.
-  const entry = page.locator('#library-list li[data-kind="finetuned"]').first();
-  const [download] = await Promise.all([page.waitForEvent('download'), entry.locator('button', { hasText: 'Export' }).click()]);
+  const entry = app.page.locator('#library-list li[data-kind="finetuned"]').first();
+  const [download] = await Promise.all([app.page.waitForEvent('download'), entry.locator('button', { hasText: 'Export' }).click()]);
   const bytes = new Uint8Array(readFileSync((await download.path())!));
   const card = (await readExportZip(bytes)).card ?? "";
   expect(card).toMatch(/\| Validation loss before \| \d+\.\d{4} \(perplexity [\d.]+\) \|/);
@@ -133,21 +115,21 @@ it('flags memorised tweets with their original, replaces them on request, and re
   expect(names).toContain('avatar-alice_cat.png');
 
   // Real or bot?: two tweets, one held out from training; a guess is scored.
-  await page.click('#game-play');
-  await expect.poll(() => page.locator('#game-pair .choice').count(), { timeout: 60_000 }).toBe(2);
-  const shown = await page.locator('#game-pair .choice').allTextContents();
+  await app.page.click('#game-play');
+  await expect.poll(() => app.page.locator('#game-pair .choice').count(), { timeout: 60_000 }).toBe(2);
+  const shown = await app.page.locator('#game-pair .choice').allTextContents();
   expect(shown.some((t) => [...ALICE, ...BOB].includes(t))).toBe(true);
-  await page.locator('#game-pair .choice').first().click();
-  expect(await page.locator('#game-score').textContent()).toMatch(/^Score: [01] of 1$/);
-  expect(await page.locator('#game-pair .choice.real').count()).toBe(1);
-  expect(log.filter((l) => l.includes('pageerror'))).toEqual([]);
+  await app.page.locator('#game-pair .choice').first().click();
+  expect(await app.page.locator('#game-score').textContent()).toMatch(/^Score: [01] of 1$/);
+  expect(await app.page.locator('#game-pair .choice.real').count()).toBe(1);
+  expect(app.log.filter((l) => l.includes('pageerror'))).toEqual([]);
 });
 
 it('a merged run resumed after a reload still reports each person’s loss before training', async () => {
   const other = await launch({ webgpu: false });
   try {
     let tab = await other.context.newPage();
-    await openApp(tab, site.url);
+    await openApp(tab, app.site.url);
     const alice = await buildArchive({ username: 'alice_cat', displayName: 'Alice', accountId: '71', tweets: tweets(ALICE, 60, 5000) });
     const bob = await buildArchive({ username: 'bob_soup', displayName: 'Bob', accountId: '72', tweets: tweets(BOB, 60, 9000) });
     await dropArchives(tab, [{ name: 'alice.zip', buffer: Buffer.from(alice) }, { name: 'bob.zip', buffer: Buffer.from(bob) }], 2);
@@ -166,7 +148,7 @@ it('a merged run resumed after a reload still reports each person’s loss befor
     const again = await launch({ webgpu: false, profileDir: profile });
     try {
       tab = await again.context.newPage();
-      await openApp(tab, site.url);
+      await openApp(tab, app.site.url);
       await expect.poll(() => tab.locator('#resume-banner').isVisible(), { timeout: 30_000 }).toBe(true);
       await tab.click('#resume-button');
       await waitTrainingMessage(tab, /^Done: validation loss/, 280_000);

@@ -1,8 +1,41 @@
 /** What a person does on the page, as reusable steps for the end-to-end tests. */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildArchive, type SyntheticTweet } from '../helpers/archives';
-import { engineReady } from './browser';
+import { startSite, type Site } from '../helpers/site';
+import { engineReady, launch, watchConsole, type Browser } from './browser';
+
+/** What appSession sets up for a test file; the fields are filled in its beforeAll. */
+export interface AppSession {
+  site: Site;
+  browser: Browser;
+  page: Page;
+  /** The page's console errors and uncaught exceptions (watchConsole). */
+  log: string[];
+}
+
+/**
+ * The set-up most e2e files share, as vitest hooks: the test site, Chromium without WebGPU, one
+ * page with its console watched (and, with `acceptDialogs`, confirm() answered yes), opened on
+ * the app unless `open` is false; all closed after the file. Tests may replace `browser` and
+ * `page` (a reload), and the last ones are closed.
+ */
+export function appSession(opts: { acceptDialogs?: boolean; open?: boolean } = {}): AppSession {
+  const app = {} as AppSession;
+  beforeAll(async () => {
+    app.site = await startSite();
+    app.browser = await launch({ webgpu: false });
+    app.page = await app.browser.context.newPage();
+    if (opts.acceptDialogs) app.page.on('dialog', (d) => void d.accept());
+    app.log = watchConsole(app.page);
+    if (opts.open ?? true) await openApp(app.page, app.site.url);
+  });
+  afterAll(async () => {
+    await app.browser?.dispose();
+    await app.site?.close();
+  });
+  return app;
+}
 
 /**
  * Opens the page against the test model host; waits for the engine. Returns the backend name.
