@@ -4,6 +4,7 @@
  * Everything that crosses it is plain, structured-cloneable data or a callback the page wraps in
  * `Comlink.proxy`. The page never imports tfjs; the worker is the only place it runs.
  */
+import type { ArchiveStats } from '../archive/types';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
@@ -43,16 +44,8 @@ export interface EngineFault {
   message: string;
 }
 
-export interface ArchiveStats {
-  /** Posts read: tweets (X), posts + reposts (Bluesky), posts + boosts (Mastodon). */
-  downloaded: number;
-  /** Retweets (X), reposts (Bluesky), boosts (Mastodon): dropped. */
-  retweets: number;
-  short: number;
-  kept: number;
-  /** Mastodon direct messages skipped (never read); 0 for X and Bluesky. */
-  direct: number;
-}
+/** The huggingtweets counts of one export (a type only: the page never loads the archive code). */
+export type { ArchiveStats };
 
 /** Where an export comes from. */
 export type ArchiveNetwork = 'x' | 'bluesky' | 'mastodon';
