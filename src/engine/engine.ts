@@ -10,7 +10,6 @@ import { hubLocation, parseRepo } from '../hub/urls';
 import { whenOnline } from '../hub/offline';
 import { readExportZip } from '../export/exportZip';
 import { slugify } from '../export/modelCard';
-import { detectLanguages } from '../archive/language';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type {
   AddArchiveResult,
@@ -38,10 +37,10 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
-import { exportModelZip, fingerprint, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
+import { exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
 import { pickBackend, webgpuDevice } from './backend';
 import { CopyChecker } from './copy-check';
-import { gameRound, peopleLosses, peopleQuality, qualityReport, seededSamples, SEEDED_TWEETS } from './quality';
+import { gameRound, measureQuality, peopleLosses } from './quality';
 import { writeTweets } from './writing';
 import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
 import { CHECKPOINT_ID, defaultSettings, PreparationCancelled, PreparationGate, TrainingSession, type SessionMeta, type SessionResult } from './training';
@@ -317,39 +316,20 @@ export class EngineImpl implements Engine {
   }
 
   /** After training: each person's validation loss (merged bots) and the seeded tweets, checked for copies. */
-  private async measureQuality(session: TrainingSession, result: SessionResult, onProgress: (p: TrainProgress) => void): Promise<QualityReport> {
+  private measureQuality(session: TrainingSession, result: SessionResult, onProgress: (p: TrainProgress) => void): Promise<QualityReport> {
     const say = (message: string) => onProgress({ ...lastProgress(session.meta), phase: 'evaluating', step: result.steps, totalSteps: result.steps, message });
-    const archives = this.archives.all;
-    if (archives.length > 1) say('Measuring each person’s validation loss after training…');
-    const after = await peopleLosses(session.model, archives, this.archives.merged().texts, session.meta.settings.seed, session.meta.settings.blockSize);
-    say(`Writing ${SEEDED_TWEETS} seeded tweets to check whether the bot copies…`);
-    const samples = await seededSamples(session.model, (t) => this.copies.check(t), new AbortController().signal);
-    return qualityReport(result.valLossBefore, result.valLossAfter, peopleQuality(archives, session.meta.peopleBefore ?? null, after), samples);
+    return measureQuality(session.model, this.archives.all, this.archives.merged().texts, session.meta, result, (t) => this.copies.check(t), say);
   }
 
   /** Saves the fine-tuned weights as a library model and makes it the current model. */
   private async saveFinetuned(session: TrainingSession, result: SessionResult, quality: QualityReport): Promise<string> {
     const model = session.model;
     const meta = session.meta;
-    // A second run with the same name gets "name (2)": the library never lists two models alike.
-    const taken = new Set((await this.storage$().listModels().catch(() => [])).map((r) => r.name));
-    let name = meta.modelName;
-    for (let i = 2; taken.has(name); i++) name = `${meta.modelName} (${i})`;
+    const name = freeName(meta.modelName, new Set((await this.storage$().listModels().catch(() => [])).map((r) => r.name)));
     const id = `finetuned/${slugify(name)}-${Date.now().toString(36)}`;
     const safetensors = await saveSafetensors(model.gpt2, { format: 'pt' });
     const files = { ...sideFiles(model.files), 'model.safetensors': safetensors };
-    const notes: FinetuneNotes = {
-      botName: meta.botName,
-      people: this.archives.summaries().map((a) => ({ username: a.username, displayName: a.displayName, network: a.network, accountId: a.accountId, ...a.stats })),
-      settings: meta.settings,
-      mode: meta.mode,
-      result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
-      backend: this.backendName(),
-      baseRepo: meta.baseRepo,
-      languages: detectLanguages(this.archives.all.flatMap((a) => a.tweets)),
-      quality,
-      avatars: this.archives.summaries().flatMap((a) => (a.avatar ? [{ username: a.username || a.fileName, ...a.avatar }] : [])),
-    };
+    const notes = finetuneNotes(meta, result, quality, this.archives, this.backendName());
     const persisted = await this.saveToLibrary(
       { id, name, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
       files,

@@ -6,8 +6,10 @@ import { buildExportZipBlob } from '../export/exportZip';
 import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
 import type { ModelRecord } from '../hub/store';
 import type { LibraryEntry, QualityReport, TrainSettings } from './api';
+import { detectLanguages } from '../archive/language';
+import type { ArchiveSet } from './archives';
 import { sideFiles } from './loaded-model';
-import type { SessionResult } from './training';
+import type { SessionMeta, SessionResult } from './training';
 
 /** What a fine-tuned model's record keeps about how it was made (for the library and the card). */
 export interface FinetuneNotes {
@@ -24,6 +26,30 @@ export interface FinetuneNotes {
   quality?: QualityReport;
   /** The people's profile pictures, for the exported card (kept out of tweetgpt.json). */
   avatars?: Array<{ username: string; fileName: string; mimeType: string; bytes: Uint8Array }>;
+}
+
+/** What the library keeps of a finished run: the people, settings, result, quality and avatars. */
+export function finetuneNotes(meta: SessionMeta, result: Omit<SessionResult, 'history' | 'valHistory'>, quality: QualityReport, archives: ArchiveSet, backend: string): FinetuneNotes {
+  const summaries = archives.summaries();
+  return {
+    botName: meta.botName,
+    people: summaries.map((a) => ({ username: a.username, displayName: a.displayName, network: a.network, accountId: a.accountId, ...a.stats })),
+    settings: meta.settings,
+    mode: meta.mode,
+    result: { cancelled: false, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, trainLoss: result.trainLoss, seconds: result.seconds },
+    backend,
+    baseRepo: meta.baseRepo,
+    languages: detectLanguages(archives.all.flatMap((a) => a.tweets)),
+    quality,
+    avatars: summaries.flatMap((a) => (a.avatar ? [{ username: a.username || a.fileName, ...a.avatar }] : [])),
+  };
+}
+
+/** `wanted`, or "wanted (2)", "wanted (3)"…: the library never lists two models alike. */
+export function freeName(wanted: string, taken: ReadonlySet<string>): string {
+  let name = wanted;
+  for (let i = 2; taken.has(name); i++) name = `${wanted} (${i})`;
+  return name;
 }
 
 export function libraryEntry(r: ModelRecord): LibraryEntry {

@@ -9,6 +9,7 @@ import { groupByPerson, textsLoss } from '../train/validation-by-person';
 import type { CopyInfo, GameRound, PersonQuality, QualityReport, SeededSample } from './api';
 import type { StoredArchive } from './archives';
 import type { LoadedModel } from './loaded-model';
+import type { SessionMeta } from './training';
 import { MAX_TRIES, writeTweet, type SampleSettings } from './writing';
 
 /** The seeded tweets written after every fine-tune: always the same prompt, seeds and settings. */
@@ -76,4 +77,24 @@ export async function gameRound(model: LoadedModel, merged: string[], seed: numb
   }
   const realIndex = (mulberry32(mixSeed(seed, round, 0x51de))() < 0.5 ? 0 : 1) as 0 | 1;
   return { texts: realIndex === 0 ? [real, bot] : [bot, real], realIndex };
+}
+
+/**
+ * After training: each person's validation loss (a merged bot; `meta.peopleBefore` holds them
+ * before), and SEEDED_TWEETS seeded tweets checked for copies. `say` reports each stage.
+ */
+export async function measureQuality(
+  model: LoadedModel,
+  archives: StoredArchive[],
+  merged: string[],
+  meta: Pick<SessionMeta, 'settings' | 'peopleBefore'>,
+  result: { valLossBefore: number; valLossAfter: number },
+  check: (text: string) => CopyInfo | null,
+  say: (message: string) => void,
+): Promise<QualityReport> {
+  if (archives.length > 1) say('Measuring each person’s validation loss after training…');
+  const after = await peopleLosses(model, archives, merged, meta.settings.seed, meta.settings.blockSize);
+  say(`Writing ${SEEDED_TWEETS} seeded tweets to check whether the bot copies…`);
+  const samples = await seededSamples(model, check, new AbortController().signal);
+  return qualityReport(result.valLossBefore, result.valLossAfter, peopleQuality(archives, meta.peopleBefore ?? null, after), samples);
 }

@@ -1,7 +1,7 @@
 /** Export, then import: the people's pictures beside README.md come back with the notes. */
 import { describe, expect, it } from 'vitest';
 import { readExportZip } from '../../../src/export/exportZip';
-import { exportModelZip, importedNotes, type ExportMeta, type FinetuneNotes } from '../../../src/engine/library';
+import { exportModelZip, freeName, importedNotes, type ExportMeta, type FinetuneNotes } from '../../../src/engine/library';
 import type { ModelRecord } from '../../../src/hub/store-records';
 import { tinyFile } from '../../helpers/fixtures';
 
@@ -70,5 +70,13 @@ describe('a fine-tuned model through export and import', () => {
     const noPictures = importedNotes({ notes: stripped, avatars: [{ username: 'alice', file: 'avatar-alice.png', mimeType: 'image/png' }] }, {});
     expect(noPictures).toEqual(stripped);
     expect(importedNotes({}, { 'x.png': PNG })).toBeUndefined();
+  });
+});
+
+describe('freeName', () => {
+  it('keeps a free name, numbers a taken one from 2', () => {
+    expect(freeName('bot', new Set(['other']))).toBe('bot');
+    expect(freeName('bot', new Set(['bot']))).toBe('bot (2)');
+    expect(freeName('bot', new Set(['bot', 'bot (2)', 'bot (3)']))).toBe('bot (4)');
   });
 });
