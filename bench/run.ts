@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { build } from 'vite';
 import type { BackendName } from '../src/engine/api';
 import { backendMemoryBytes } from '../src/engine/training';
-import { randomGPT2Weights } from '../src/model/gpt2';
+import { randomGPT2Weights } from '../src/model/params';
 import { writeSafetensors } from '../src/model/weights';
 import { launch } from '../tests/e2e/browser';
 import { repoRoot, tinyDir } from '../tests/helpers/fixtures';

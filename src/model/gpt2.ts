@@ -19,7 +19,7 @@
  * Parameter names (`params` keys) are those of openai-community/gpt2's model.safetensors
  * ('wte.weight', 'h.0.attn.c_attn.weight', ..., 'ln_f.bias'), with one exception: when the
  * token embedding is larger than `maxTensorBytes` it is stored as row chunks 'wte.weight#0',
- * 'wte.weight#1', ... (rows in order; see `checkpointName` and `wteParamKeys`). Gradients then
+ * 'wte.weight#1', ... (rows in order; see ./params and `wteParamKeys`). Gradients then
  * come per chunk; concatenating them along rows gives the gradient of 'wte.weight'.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -32,7 +32,7 @@ import { embeddingOnWebGL } from './embedding-webgl';
 import { geluTanh, layerNorm } from './layers';
 import { tiedCrossEntropy } from './lmloss';
 import { inPlaceUpdates, useSharedWasmIdentity } from './wasm';
-import { gaussian, mulberry32 } from '../random';
+import { checkFits, checkpointName, chunkIndex, gpt2ParamShapes, sameShape, wteChunks } from './params';
 import type { RawTensor } from './weights/types';
 
 /** A low-rank update of one Conv1D weight: W_effective = W + scale * A @ B. */
@@ -64,62 +64,6 @@ export interface ForwardOptions {
   training?: boolean;
   /** Seed of the dropout masks: the same seed gives the same masks. Random when omitted. */
   seed?: number;
-}
-
-/** Separates 'wte.weight' from its chunk number in `params` keys. */
-export const CHUNK_SEPARATOR = '#';
-
-/** The checkpoint tensor a `params` key belongs to: 'wte.weight#1' → 'wte.weight'. */
-export function checkpointName(paramKey: string): string {
-  const at = paramKey.indexOf(CHUNK_SEPARATOR);
-  return at < 0 ? paramKey : paramKey.slice(0, at);
-}
-
-/** Name and shape of every tensor of a GPT-2 checkpoint, in model.safetensors' naming. */
-export function gpt2ParamShapes(config: GPT2Config): Record<string, number[]> {
-  const { vocabSize: V, nPositions: P, nEmbd: C, nInner: I } = config;
-  const shapes: Record<string, number[]> = { 'wte.weight': [V, C], 'wpe.weight': [P, C] };
-  for (let i = 0; i < config.nLayer; i++) {
-    Object.assign(shapes, {
-      [`h.${i}.ln_1.weight`]: [C],
-      [`h.${i}.ln_1.bias`]: [C],
-      [`h.${i}.attn.c_attn.weight`]: [C, 3 * C],
-      [`h.${i}.attn.c_attn.bias`]: [3 * C],
-      [`h.${i}.attn.c_proj.weight`]: [C, C],
-      [`h.${i}.attn.c_proj.bias`]: [C],
-      [`h.${i}.ln_2.weight`]: [C],
-      [`h.${i}.ln_2.bias`]: [C],
-      [`h.${i}.mlp.c_fc.weight`]: [C, I],
-      [`h.${i}.mlp.c_fc.bias`]: [I],
-      [`h.${i}.mlp.c_proj.weight`]: [I, C],
-      [`h.${i}.mlp.c_proj.bias`]: [C],
-    });
-  }
-  shapes['ln_f.weight'] = [C];
-  shapes['ln_f.bias'] = [C];
-  return shapes;
-}
-
-/**
- * Fresh weights as transformers initialises GPT-2: N(0, 0.02) matrices, c_proj weights scaled
- * by 1/sqrt(2 n_layer), layer-norm gains 1, biases 0. For benchmarks and tests.
- */
-export function randomGPT2Weights(config: GPT2Config, seed = 0): Record<string, RawTensor> {
-  const normal = gaussian(mulberry32(seed));
-  const out: Record<string, RawTensor> = {};
-  for (const [name, shape] of Object.entries(gpt2ParamShapes(config))) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    if (name.endsWith('.bias')) {
-      // zeros
-    } else if (/ln_\d\.weight$|ln_f\.weight$/.test(name)) {
-      data.fill(1);
-    } else {
-      const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * config.nLayer) : 0.02;
-      for (let i = 0; i < data.length; i++) data[i] = std * normal();
-    }
-    out[name] = { shape, data };
-  }
-  return out;
 }
 
 /** Large negative score for masked attention links: exp() of it is exactly 0 in float32. */
@@ -549,46 +493,8 @@ function causalMask(T: number, past: number): tf.Tensor2D | null {
   return tf.tensor2d(m, [T, width]);
 }
 
-interface WteChunk {
-  key: string;
-  start: number;
-  end: number;
-}
-
-/** How wte is split so that no chunk is over maxTensorBytes (rows spread evenly). */
-function wteChunks(config: GPT2Config, maxTensorBytes: number): WteChunk[] {
-  const V = config.vocabSize;
-  const rowBytes = config.nEmbd * 4;
-  if (V * rowBytes <= maxTensorBytes) return [{ key: 'wte.weight', start: 0, end: V }];
-  const maxRows = Math.floor(maxTensorBytes / rowBytes);
-  if (maxRows < 1) throw new Error(`maxTensorBytes ${maxTensorBytes} cannot hold one embedding row (${rowBytes} bytes)`);
-  const n = Math.ceil(V / maxRows);
-  const rows = Math.ceil(V / n);
-  const chunks: WteChunk[] = [];
-  for (let k = 0, start = 0; start < V; k++, start += rows) {
-    chunks.push({ key: `wte.weight${CHUNK_SEPARATOR}${k}`, start, end: Math.min(V, start + rows) });
-  }
-  return chunks;
-}
-
-function checkFits(name: string, shape: number[], maxTensorBytes: number): void {
-  const bytes = shape.reduce((a, b) => a * b, 4);
-  if (bytes > maxTensorBytes) {
-    throw new Error(`GPT-2 tensor "${name}" needs ${bytes} bytes, more than this device's limit of ${maxTensorBytes}`);
-  }
-}
-
-function chunkIndex(key: string): number {
-  const at = key.indexOf(CHUNK_SEPARATOR);
-  return at < 0 ? 0 : Number(key.slice(at + 1));
-}
-
 function resolveOptions(options: GPT2Options): Required<GPT2Options> {
   const maxTensorBytes = options.maxTensorBytes ?? Infinity;
   if (!(maxTensorBytes > 0)) throw new Error(`maxTensorBytes must be positive, got ${maxTensorBytes}`);
   return { maxTensorBytes };
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

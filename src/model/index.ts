@@ -6,10 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseGPT2Config } from './config';
-import { GPT2, checkpointName, type GPT2Options } from './gpt2';
+import { GPT2, type GPT2Options } from './gpt2';
+import { checkpointName } from './params';
 import { readGPT2Checkpoint, writeSafetensors, type NamedFloatTensor } from './weights';
 
-export { GPT2, CHUNK_SEPARATOR, checkpointName, gpt2ParamShapes, randomGPT2Weights } from './gpt2';
+export { GPT2 } from './gpt2';
+export { CHUNK_SEPARATOR, checkpointName, gpt2ParamShapes, randomGPT2Weights } from './params';
 export type { GPT2Options, ForwardOptions, KVCache, LoraAdapter } from './gpt2';
 export { parseGPT2Config, GPT2ConfigError } from './config';
 export type { GPT2Config, Activation } from './config';

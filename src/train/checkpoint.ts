@@ -9,7 +9,7 @@
  * dataset fingerprint); the epoch orders and dropout masks are recomputed from the seed, so the run
  * continues exactly where it stopped.
  */
-import { checkpointName } from '../model/gpt2';
+import { checkpointName } from '../model/params';
 import type { TrainSettings } from './settings';
 
 export const CHECKPOINT_FORMAT = 'tweetgpt-training-checkpoint';
