@@ -37,7 +37,6 @@ export interface SessionMeta {
   peopleBefore?: PersonLoss[] | null;
 }
 
-
 export interface SessionResult {
   cancelled: boolean;
   steps: number;
