@@ -10,10 +10,12 @@ import { mulberry32 } from '../../src/random';
 import { AdamW } from '../../src/train/adamw';
 import { globalNorm } from '../../src/train/clip';
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return a.length === b.length ? d : Infinity;
+/** max |a - b| over equal-length arrays; Infinity when a NaN appears. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return Number.isNaN(m) ? Infinity : m;
 }
 
 /**

@@ -26,7 +26,7 @@ import type {
 } from './report';
 import { describeAdapter } from '../../src/engine/backend';
 import { globalNorm } from '../../src/train/clip';
-import { checkEmbeddingRows, checkOptimizer, checkRowGradient } from './backend-checks';
+import { checkEmbeddingRows, checkOptimizer, checkRowGradient, maxAbsDiff } from './backend-checks';
 
 const MODEL_HOST = new URL('/hf/test/tiny-gpt2/resolve/main/', self.location.href);
 /** 50257 x 32 floats is 6.4 MB; 1 MB chunks split wte into 7 pieces. */
@@ -78,13 +78,6 @@ function argmax(v: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
   return best;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return Number.isNaN(m) ? Infinity : m;
 }
 
 /** Every position's logits of one sequence, flattened [T * V]. */
