@@ -1,5 +1,6 @@
 import { defineConfig, loadEnv, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { wasmThreadPool } from './scripts/wasm-thread-pool';
 
 /**
  * Cross-origin isolation (COOP + COEP) lets the wasm backend use threads (SharedArrayBuffer).
@@ -78,6 +79,7 @@ export default defineConfig(({ mode }) => {
   // Relative asset URLs: dist/ works from any static host under any base path.
   base: './',
   plugins: [
+    wasmThreadPool(),
     crossOriginIsolation(),
     // Dev keeps the CSP off: vite's client injects inline scripts and a websocket.
     ...(mode === 'production' ? [securityHeaders(modelHosts)] : []),
@@ -108,7 +110,10 @@ export default defineConfig(({ mode }) => {
   ],
   // The service worker (src/sw.ts) adds the same CSP to the pages and scripts it serves.
   define: mode === 'production' ? { __CSP__: JSON.stringify(contentSecurityPolicy(modelHosts)) } : {},
-  worker: { format: 'es' },
+  // The engine worker is bundled by its own plugin pipeline: it needs the pool fix too.
+  worker: { format: 'es', plugins: () => [wasmThreadPool()] },
+  // `vite dev` pre-bundles tfjs-backend-wasm: the fix goes into that bundle as well.
+  optimizeDeps: { rolldownOptions: { plugins: [wasmThreadPool()] } },
   build: {
     target: 'es2022',
     sourcemap: true,

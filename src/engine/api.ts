@@ -25,6 +25,8 @@ export interface BackendReport {
   threads: number;
   crossOriginIsolated: boolean;
   adapter: { vendor: string; architecture: string; isFallbackAdapter: boolean; maxBindingBytes: number } | null;
+  /** What went wrong on the way, in sentences (a start past its deadline and what the engine did instead). */
+  notes: string[];
 }
 
 export interface EngineInit {

@@ -38,6 +38,8 @@ const isolation = ensureIsolation(() => !app.state.touched, () => app.state.back
 async function storageAvailable(): Promise<boolean> {
   if (typeof indexedDB === 'undefined' || indexedDB === null) return false;
   return new Promise<boolean>((resolve) => {
+    // Some browsers leave the open request unanswered (no success, no error): treat as no storage.
+    setTimeout(() => resolve(false), 10_000);
     try {
       const req = indexedDB.open('tweetgpt-probe');
       req.onsuccess = () => {
@@ -61,7 +63,26 @@ function showBackend(report: BackendReport): void {
         ? ` wasm uses ${report.threads} thread${report.threads === 1 ? '' : 's'}.`
         : ` wasm runs single-threaded (1 thread): this page is not cross-origin isolated, as this host sends no isolation headers.${isolation.note()}`
       : '';
-  $('backend-reason').textContent = report.reason + threads;
+  const notes = report.notes.length ? ` ${report.notes.join(' ')}` : '';
+  $('backend-reason').textContent = report.reason + threads + notes;
+}
+
+/**
+ * The whole start-up's deadline, past every backend's own (src/engine/backend.ts): a worker that
+ * never answers (a script that never loads, a browser bug) still ends in a message and Restart.
+ */
+const BOOT_DEADLINE_MS = 180_000;
+
+class BootTimeout extends Error {}
+
+function bootDeadline(): { promise: Promise<never>; clear(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    const minutes = BOOT_DEADLINE_MS / 60_000;
+    timer = setTimeout(() => reject(new BootTimeout(`The engine did not start within ${minutes} minutes, so it was stopped. Restart it, or reload the page; adding ?backend=cpu to the address starts the slowest but surest engine.`)), BOOT_DEADLINE_MS);
+  });
+  promise.catch(() => {});
+  return { promise, clear: () => clearTimeout(timer) };
 }
 
 async function boot(): Promise<void> {
@@ -69,8 +90,14 @@ async function boot(): Promise<void> {
   status.dataset.state = 'starting';
   $('backend-name').textContent = 'Starting the engine…';
   $('backend-reason').textContent = '';
+  const deadline = bootDeadline();
   try {
-    const report = await app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable(), avoid }, Comlink.proxy(onFault));
+    const init = app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable(), avoid }, Comlink.proxy(onFault));
+    const report = await Promise.race([init, deadline.promise]).catch((err: unknown) => {
+      // A worker stuck in its start is of no further use: stop it so it frees its threads.
+      if (err instanceof BootTimeout) client.restart();
+      throw err;
+    });
     app.state.backend = report;
     status.dataset.state = 'ready';
     showBackend(report);
@@ -82,6 +109,8 @@ async function boot(): Promise<void> {
     $('backend-name').textContent = 'The engine could not start.';
     say(errorBox, errorText(err), 'error');
     restartBtn.hidden = false;
+  } finally {
+    deadline.clear();
   }
 }
 

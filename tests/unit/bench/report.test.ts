@@ -72,7 +72,7 @@ describe('buildRows', () => {
   });
 
   it('puts achieved FLOP/s against the matMul roofline and projects the archive', () => {
-    const backend = { report: { name: 'wasm' as const, reason: '', forced: false, probes: [], threads: 2, crossOriginIsolated: true, adapter: null }, matMul: { n: 1024, gflops: 30 } };
+    const backend = { report: { name: 'wasm' as const, reason: '', forced: false, probes: [], threads: 2, crossOriginIsolated: true, adapter: null, notes: [] }, matMul: { n: 1024, gflops: 30 } };
     const { rows } = buildRows(results({ backend, backendMemoryBytes: 2 * 1024 ** 3, training: [{ shape: 'gpt2', mode: 'full', result: training() }] }));
     const train = row(rows, 'Train gpt2 shape, full');
     expect(train?.value).toBe('32.0 tok/s');
