@@ -78,6 +78,9 @@ export interface Deadlines {
 }
 export const DEFAULT_DEADLINES: Deadlines = { startMs: 20_000, probeMs: 20_000 };
 
+/** wasm threads asked for at start-up (1 once wasm fell back to its single-threaded build). */
+let wasmThreadsAsked = 1;
+
 function configureWasm(): void {
   setWasmPaths(WASM_FILES);
   // Threads need SharedArrayBuffer, which needs cross-origin isolation.
@@ -85,6 +88,7 @@ function configureWasm(): void {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   const threads = isolated ? Math.max(1, Math.min(cores, 8)) : 1;
   setThreadsCount(threads);
+  wasmThreadsAsked = threads;
   // The threaded glue starts this many pthread workers (scripts/wasm-thread-pool.ts), not 8:
   // every extra worker is one more that Firefox may never start.
   (globalThis as { __tfjsWasmPthreadPoolSize?: number }).__tfjsWasmPthreadPoolSize = threads;
@@ -94,6 +98,7 @@ function configureWasm(): void {
 function wasmWithoutThreads(): void {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   setThreadsCount(1);
+  wasmThreadsAsked = 1;
 }
 
 /** Rejects with `TimeoutError` when `work` has not settled after `ms`; `work` itself is left to settle. */
@@ -147,7 +152,7 @@ function abandonStart(name: BackendName): void {
 async function startBackend(name: BackendName, ms: number, notes: string[]): Promise<boolean> {
   const first = await startWithin(name, ms);
   if (first.ok) return true;
-  const threaded = name === 'wasm' && tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') && getThreadsCountSafe() > 1;
+  const threaded = name === 'wasm' && wasmThreadsAsked > 1;
   if (!threaded || !first.why.includes('did not finish')) {
     if (first.why.includes('did not finish')) notes.push(`${first.why}; the engine moved on.`);
     return false;

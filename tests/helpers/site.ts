@@ -27,6 +27,8 @@ export interface SiteOptions {
   /** Repos the model host serves: `org/name` → folder. Default: `test/tiny-gpt2` → the fixture. */
   repos?: Record<string, string>;
   port?: number;
+  /** Paths (of the site, not the model host) whose requests are never answered: a start that hangs. */
+  hold?: RegExp;
 }
 
 export interface Site {
@@ -74,6 +76,7 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
       for (const [k, v] of siteHeaders) if (isolation || !k.startsWith('Cross-Origin')) res.setHeader(k, v);
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
       if (url.pathname.startsWith('/hf/')) return serveModel(req, res, decodeURIComponent(url.pathname.slice(4)));
+      if (opts.hold?.test(url.pathname)) return; // never answered; the socket closes with the server
       return serveStatic(res, url.pathname);
     });
   });
