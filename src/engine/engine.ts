@@ -317,7 +317,7 @@ export class EngineImpl implements Engine {
 
   /** After training: each person's validation loss (merged bots) and the seeded tweets, checked for copies. */
   private measureQuality(session: TrainingSession, result: SessionResult, onProgress: (p: TrainProgress) => void): Promise<QualityReport> {
-    const say = (message: string) => onProgress({ ...lastProgress(session.meta), phase: 'evaluating', step: result.steps, totalSteps: result.steps, message });
+    const say = (message: string) => onProgress({ ...lastProgress(session.meta), ...session.latest, phase: 'evaluating', step: result.steps, totalSteps: result.steps, message });
     return measureQuality(session.model, this.archives.all, this.archives.merged().texts, session.meta, result, (t) => this.copies.check(t), say);
   }
 

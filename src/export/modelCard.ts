@@ -187,7 +187,7 @@ function evaluationSection(q: CardQuality | undefined, total: { before: number; 
     ? [
         '| Person | Held-out tweets | Validation loss before | Validation loss after |',
         '| --- | --- | --- | --- |',
-        ...q.people.map((p) => `| ${escapeMarkdown(p.displayName || `@${cleanHandle(p.username)}`)} (@${escapeMarkdown(cleanHandle(p.username))}) | ${p.valTweets} | ${optLoss(p.valLossBefore)} | ${optLoss(p.valLossAfter)} |`),
+        ...q.people.map((p) => `| ${p.username ? `${escapeMarkdown(p.displayName || `@${cleanHandle(p.username)}`)} (@${escapeMarkdown(cleanHandle(p.username))})` : `${escapeMarkdown(p.displayName || 'Unnamed')} (no handle given)`} | ${p.valTweets} | ${optLoss(p.valLossBefore)} | ${optLoss(p.valLossAfter)} |`),
         `| All | | ${optLoss(total.before)} | ${optLoss(total.after)} |`,
       ].join('\n') + '\n\n'
     : '';

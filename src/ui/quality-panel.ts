@@ -24,7 +24,7 @@ export function mountQualityPanel(app: App): void {
     if (q.people.length) {
       const table = h('table', { id: 'quality-people' }, h('thead', {}, h('tr', {}, h('th', {}, 'Person'), h('th', {}, 'Held-out tweets'), h('th', {}, 'Loss before'), h('th', {}, 'Loss after'))));
       const body = h('tbody');
-      for (const p of q.people) body.append(h('tr', {}, h('td', {}, `${p.displayName || p.username} (@${p.username})`), h('td', {}, String(p.valTweets)), h('td', {}, lossText(p.valLossBefore)), h('td', {}, lossText(p.valLossAfter))));
+      for (const p of q.people) body.append(h('tr', {}, h('td', {}, p.username ? `${p.displayName || p.username} (@${p.username})` : `${p.displayName || 'Unnamed'} (no handle given)`), h('td', {}, String(p.valTweets)), h('td', {}, lossText(p.valLossBefore)), h('td', {}, lossText(p.valLossAfter))));
       table.append(body);
       // A narrow screen scrolls the table sideways rather than the page.
       children.push(h('div', { class: 'table-scroll' }, table));

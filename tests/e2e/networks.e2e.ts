@@ -4,7 +4,7 @@
  * handle, and the merged bot trains a few steps on the fixture model and writes.
  */
 import { expect, it } from 'vitest';
-import { appSession, archiveTable, archiveZip, generateTweets, loadModel, person, setTrainSettings, waitTrainingMessage } from './flow';
+import { appSession, archiveTable, archiveZip, generateTweets, loadModel, person, setTrainSettings, stat, waitTrainingMessage } from './flow';
 import { buildBlueskyCar, buildMastodonTarGz, linkFacet, mastodonActor, mastodonBoost, mastodonNote } from '../helpers/social';
 
 const app = appSession();
@@ -58,6 +58,19 @@ it('reads X, Bluesky and Mastodon exports into one table, asks for the handle, t
   // Until the handle is typed, the Bluesky column is named by its display name.
   expect(await app.page.locator('#bot-name').textContent()).toBe('Bot: Xena on Bluesky-xena_m-xena_x');
 
+  // Trained before the handle is typed: the after-training figures are real, and the quality table
+  // names the Bluesky person without an empty handle.
+  expect(await loadModel(app.page)).toMatch(/is ready/);
+  await setTrainSettings(app.page, { maxSteps: 3, batchSize: 2, blockSize: 32, epochs: 1, modelName: 'xena-everywhere' });
+  await app.page.click('#train-button');
+  await waitTrainingMessage(app.page, /^Done/);
+  expect(await stat(app.page, 'Train loss')).toMatch(/^\d+\.\d+$/);
+  expect(Number(await stat(app.page, 'Tokens/s'))).toBeGreaterThan(0);
+  expect(await stat(app.page, 'Step')).toBe('3 / 3');
+  const names = await app.page.locator('#quality-people tbody td:first-child').allTextContents();
+  expect(names).toEqual(['Xena X (@xena_x)', 'Xena on Bluesky (no handle given)', 'Xena M (@xena_m)']);
+  expect(await app.page.locator('#quality').textContent()).not.toContain('(@)');
+
   // The handle is not in the export: the page asks for it.
   const asked = new Promise<string>((resolve) => {
     app.page.once('dialog', (dialog) => {
@@ -71,10 +84,6 @@ it('reads X, Bluesky and Mastodon exports into one table, asks for the handle, t
   expect(await app.page.locator('#bot-name').textContent()).toBe('Bot: xena.bsky.social-xena_m-xena_x');
   expect(await app.page.locator('#archive-table thead th').nth(2).textContent()).toContain('Xena on Bluesky');
 
-  expect(await loadModel(app.page)).toMatch(/is ready/);
-  await setTrainSettings(app.page, { maxSteps: 3, batchSize: 2, blockSize: 32, epochs: 1, modelName: 'xena-everywhere' });
-  await app.page.click('#train-button');
-  await waitTrainingMessage(app.page, /^Done/);
   const written = await generateTweets(app.page, { prompt: 'Today I', count: 2, max: 8, seed: 3 });
   expect(written).toHaveLength(2);
   for (const text of written) expect(text.startsWith('Today I')).toBe(true);

@@ -42,6 +42,13 @@ describe('the model card: evaluation and avatars', () => {
     expect(card).toContain('| All | | 4.5000 (perplexity 90.0) | 3.2500 (perplexity 25.8) |');
   });
 
+  it('names a person whose handle was never given (a Bluesky export) without an empty "(@)"', () => {
+    const people = [{ username: '', displayName: 'Sky Person', valTweets: 4, valLossBefore: 4, valLossAfter: 3 }];
+    const withBluesky = writeModelCard({ ...input, quality: { ...input.quality!, people } });
+    expect(withBluesky).toContain('| Sky Person (no handle given) | 4 |');
+    expect(withBluesky).not.toContain('(@)');
+  });
+
   it('counts the copies among the seeded tweets and shows 5 of them, new ones first, with prompt and settings', () => {
     expect(card).toContain('**Copies: 3 of 20** seeded tweets');
     expect(card).toContain('max 40 new tokens, temperature 1, top-k 50, top-p 1');
