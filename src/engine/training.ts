@@ -8,7 +8,7 @@
  * each other's training.
  */
 import { buildDatasetInChunks, type Dataset } from '../train/dataset';
-import { activationBytes, chooseMode } from '../train/memory';
+import { activationBytes, chooseMode, memoryBudget, memoryReports } from '../train/memory';
 import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress, type TrainSettings as TrainerSettings } from '../train/trainer';
 import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
@@ -48,11 +48,9 @@ export interface SessionResult {
   valHistory: Array<{ step: number; loss: number }>;
 }
 
-/** Memory the backend can give training, when it says (tfjs-wasm's heap grows up to 4 GiB, wasm32's limit). */
+/** Memory the backend can give training, when the browser says (src/train/memory.ts). */
 export function backendMemoryBytes(backend: BackendName): number | null {
-  if (backend === 'wasm') return 4 * 1024 ** 3;
-  if (backend === 'cpu') return (performance as Performance & { memory?: { jsHeapSizeLimit?: number } }).memory?.jsHeapSizeLimit ?? null;
-  return null;
+  return memoryBudget(backend, memoryReports()).bytes;
 }
 
 export function defaultSettings(model: LoadedModel | null, botName: string): TrainSettings {
@@ -81,7 +79,8 @@ export function pickMode(model: LoadedModel, settings: TrainSettings, backend: B
   if (settings.mode !== 'auto') return { mode: settings.mode, reason: `chosen in the advanced settings` };
   const c = model.gpt2.config;
   const params = model.info.params;
-  const choice = chooseMode(params, backendMemoryBytes(backend), activationBytes(c, settings.microBatch, settings.blockSize), settings.batchSize > settings.microBatch);
+  const budget = memoryBudget(backend, memoryReports());
+  const choice = chooseMode(params, budget.bytes, activationBytes(c, settings.microBatch, settings.blockSize), settings.batchSize > settings.microBatch, budget.assumed);
   return { mode: choice.mode, reason: choice.reason };
 }
 

@@ -32,6 +32,51 @@ export const MEMORY_HEADROOM = (1 - RESERVED_SHARE) / HEAP_FRAGMENTATION;
 /** With no memory figure (WebGPU reports none), train fully only when it needs less than this. */
 export const UNKNOWN_MEMORY_FULL_LIMIT = 1024 * 1024 * 1024;
 
+/** tfjs-wasm's heap grows up to 4 GiB (wasm32's limit). */
+export const WASM_HEAP_LIMIT = 4 * 1024 ** 3;
+/**
+ * What one tab may use on a phone or tablet: Safari and iOS kill a tab far below the device's
+ * memory (wllama measured about 1.6 GB usable on a 4 GB iPhone). Assumed when the browser reports
+ * no memory figure (Safari and Firefox have no `navigator.deviceMemory`).
+ */
+export const PHONE_TAB_BYTES = 1.5 * 1024 ** 3;
+
+/** The memory training may plan with, and whether the browser reported it or the page assumed it. */
+export interface MemoryBudget {
+  bytes: number | null;
+  assumed: boolean;
+}
+
+/** What the browser says about memory: `navigator.deviceMemory` (GiB, Chromium only), `performance.memory` (Chromium only). */
+export interface MemoryReports {
+  deviceMemoryGiB?: number;
+  jsHeapSizeLimit?: number;
+}
+
+/** Reads the browser's memory figures where it has them (Chromium-only APIs, each optional). */
+export function memoryReports(scope: { navigator?: unknown; performance?: unknown } = globalThis): MemoryReports {
+  const nav = scope.navigator as { deviceMemory?: unknown } | undefined;
+  const perf = scope.performance as { memory?: { jsHeapSizeLimit?: unknown } } | undefined;
+  const device = typeof nav?.deviceMemory === 'number' && nav.deviceMemory > 0 ? nav.deviceMemory : undefined;
+  const heap = typeof perf?.memory?.jsHeapSizeLimit === 'number' && perf.memory.jsHeapSizeLimit > 0 ? perf.memory.jsHeapSizeLimit : undefined;
+  return { deviceMemoryGiB: device, jsHeapSizeLimit: heap };
+}
+
+/**
+ * The budget for a backend: wasm gets half the device's reported memory, at most its 4 GiB heap;
+ * the cpu backend the JS heap limit; with no figure, what a phone or tablet gives a tab (said so).
+ * GPU backends report no memory (null: the rule's own unknown-memory limit applies).
+ */
+export function memoryBudget(backend: 'wasm' | 'cpu' | 'webgl' | 'webgpu', reports: MemoryReports): MemoryBudget {
+  if (backend === 'webgl' || backend === 'webgpu') return { bytes: null, assumed: false };
+  if (backend === 'cpu' && reports.jsHeapSizeLimit) return { bytes: reports.jsHeapSizeLimit, assumed: false };
+  if (reports.deviceMemoryGiB) {
+    const half = (reports.deviceMemoryGiB * 1024 ** 3) / 2;
+    return { bytes: backend === 'wasm' ? Math.min(WASM_HEAP_LIMIT, half) : half, assumed: false };
+  }
+  return { bytes: PHONE_TAB_BYTES, assumed: true };
+}
+
 /**
  * Activation memory of one training micro-batch at its peak (the end of the backward pass: tfjs's
  * tape keeps every saved forward tensor and every intermediate gradient until the pass ends).
@@ -65,7 +110,7 @@ export function formatMB(bytes: number): string {
  * Pick the training mode for a model of `paramCount` parameters on a backend that reports
  * `backendMemoryBytes` (null when it does not say).
  */
-export function chooseMode(paramCount: number, backendMemoryBytes: number | null, activations = 0, accumulates = false): ModeChoice {
+export function chooseMode(paramCount: number, backendMemoryBytes: number | null, activations = 0, accumulates = false, assumed = false): ModeChoice {
   const fullBytes = fullTrainingBytes(paramCount, activations, accumulates);
   const needs = `full fine-tuning needs ~${formatMB(fullBytes)} for weights + gradients + AdamW state${activations > 0 ? ' + activations' : ''}`;
   if (backendMemoryBytes === null || !(backendMemoryBytes > 0)) {
@@ -75,7 +120,9 @@ export function chooseMode(paramCount: number, backendMemoryBytes: number | null
     return { mode: 'lora', fullBytes, reason: `${needs}; this device does not report its memory, so that is too risky: using LoRA` };
   }
   const usable = backendMemoryBytes * MEMORY_HEADROOM;
-  const reports = `this device reports ${formatMB(backendMemoryBytes)}, ${formatMB(usable)} of it usable`;
+  const reports = assumed
+    ? `this browser does not report the device's memory, so the page assumes ${formatMB(backendMemoryBytes)} (what a phone or tablet gives one tab), ${formatMB(usable)} of it usable`
+    : `this device reports ${formatMB(backendMemoryBytes)}, ${formatMB(usable)} of it usable`;
   if (fullBytes <= usable) return { mode: 'full', fullBytes, reason: `${needs}; ${reports}: using full fine-tuning` };
   return { mode: 'lora', fullBytes, reason: `${needs}; ${reports}: using LoRA` };
 }
