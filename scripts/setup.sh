@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the page and its tests need on a fresh Debian machine: npm packages (lockfile),
-# and Debian's Chromium for the browser tests (never a browser download).
-#   --browser  also install Chromium when missing
+# and Debian's browsers for the browser tests (never a browser download).
+#   --browser  also install, when missing, the three engines the tests drive: Chromium, Firefox
+#              ESR, and WebKitGTK's WebKitWebDriver + MiniBrowser, with Xvfb to give WebKit a display
 #   --check    install nothing: exit 0 when node_modules matches package-lock.json, 1 when
 #              `npm ci` would run (the serve.sh test asks this first, so it never reinstalls)
 set -euo pipefail
@@ -24,8 +25,16 @@ if stale; then
   npm ci --no-audit --no-fund
   echo "$LOCK_HASH" > "$STAMP"
 fi
-if [ "${1:-}" = "--browser" ] && ! command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update
-  $SUDO apt-get install -y chromium
+if [ "${1:-}" = "--browser" ]; then
+  missing=()
+  command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1 || missing+=(chromium)
+  command -v "${FIREFOX_PATH:-/usr/bin/firefox-esr}" >/dev/null 2>&1 || missing+=(firefox-esr)
+  command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+  [ -x /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser ] || [ -x /usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser ] || missing+=(libwebkit2gtk-4.1-0)
+  command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update
+    $SUDO apt-get install -y "${missing[@]}"
+  fi
 fi

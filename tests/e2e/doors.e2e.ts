@@ -3,13 +3,11 @@
  * static host that sends no headers at all, where the service worker makes the page
  * cross-origin isolated after one reload.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineReady, launch, watchConsole, type Browser } from './browser';
-import { repoRoot } from '../helpers/fixtures';
 import { startPlainServer } from '../helpers/plain-server';
 import { archiveZip, person } from './flow';
+import { freePort, start, startServeScript, waitForServer } from '../helpers/processes';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -19,72 +17,13 @@ afterAll(async () => {
   await browser?.dispose();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a command in its own process group (npm → sh → node), collecting its output. */
-function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
-  let out = '';
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    child,
-    output: () => out,
-    // The whole group: killing npx or npm alone would leave the node server running.
-    stop: async () => {
-      if (child.exitCode !== null || child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    },
-  };
-}
-
-/** Waits until `url` answers (or the process exits, which fails with its output). */
-async function waitForServer(url: string, proc: ReturnType<typeof start>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (proc.child.exitCode !== null) throw new Error(`exited with ${proc.child.exitCode}:\n${proc.output().slice(-3000)}`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s:\n${proc.output().slice(-3000)}`);
-}
-
 describe("the README's commands", () => {
   it('bash scripts/serve.sh serves a cross-origin-isolated page whose engine starts', async () => {
     // serve.sh runs setup.sh, which runs `npm ci` when node_modules is stale. Here it must be a
-    // no-op (CI installed moments ago): never let a test reinstall (or wipe a shared) node_modules.
-    const check = spawnSync('bash', ['scripts/setup.sh', '--check'], { cwd: repoRoot, encoding: 'utf8' });
-    if (check.status !== 0) throw new Error(`Not starting serve.sh: ${check.stdout.trim()}. Run bash scripts/setup.sh first.`);
-    const port = await freePort();
-    const proc = start('bash', ['scripts/serve.sh'], { PORT: String(port) });
+    // no-op (CI installed moments ago): startServeScript refuses to start otherwise.
+    const proc = await startServeScript();
     try {
-      const url = `http://127.0.0.1:${port}/`;
-      await waitForServer(url, proc, 280_000);
+      const url = proc.url;
       expect(proc.output()).not.toMatch(/npm ci|added \d+ packages/); // node_modules is fresh: setup is a no-op
       const page = await browser.context.newPage();
       const log = watchConsole(page);
