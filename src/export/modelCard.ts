@@ -330,7 +330,7 @@ In addition, the data present in the user's ${posts} further affects the text ge
 /** For a LoRA bot: the same bot as a small PEFT adapter on its base (the library's "Export LoRA adapter"). */
 function loraUsage(base: string): string {
   return `
-This bot was fine-tuned with LoRA, so it also exists as a PEFT adapter of a few MB (tweetgpt's library: *Export LoRA adapter*) that goes on \`${escapeMarkdown(base)}\`:
+This bot was fine-tuned with LoRA, so it also exists as a PEFT adapter of a few MB (tweetgpt's library: *Download adapter*) that goes on \`${escapeMarkdown(base)}\`:
 
 \`\`\`python
 from transformers import AutoModelForCausalLM

@@ -49,7 +49,7 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
         });
       const exp = h('button', { type: 'button', class: 'secondary' }, 'Export .zip');
       exp.addEventListener('click', () => download(() => app.engine.exportModel(e.id)));
-      const expAdapter = h('button', { type: 'button', class: 'secondary', 'data-action': 'export-adapter' }, 'Export LoRA adapter');
+      const expAdapter = h('button', { type: 'button', class: 'secondary', 'data-action': 'export-adapter' }, 'Download adapter');
       expAdapter.addEventListener('click', () => download(() => app.engine.exportAdapter(e.id)));
       const meta = h(
         'div',
