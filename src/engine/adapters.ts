@@ -28,7 +28,8 @@ const baseName = (path: string) => path.replace(/\\/g, '/').split('/').pop() ?? 
 export async function readAdapterDrop(dropped: DroppedFiles): Promise<AdapterDrop | null> {
   const real = dropped.filter((d) => !/(^|\/)(__MACOSX\/|\.DS_Store$)/.test(d.name));
   if (real.length === 1 && /\.zip$/i.test(real[0].name)) {
-    const zip = await readAdapterZip(real[0].file);
+    // An unreadable zip is no adapter: the model import reports what is wrong with it.
+    const zip = await readAdapterZip(real[0].file).catch(() => null);
     return zip ? { files: zip.files, meta: (zip.meta as ExportMeta | null) ?? null } : null;
   }
   const files: Record<string, Uint8Array> = {};
