@@ -66,5 +66,16 @@ it('fine-tune with LoRA, download the adapter, clear the data, drop the adapter:
   expect(await generateTweets(page, GENERATE)).toEqual(botTweets);
   // And the bot is in this library too, as an adapter on the downloaded base.
   await expect.poll(() => page.locator('#library-list li[data-kind="finetuned"] [data-role="adapter"]').count(), { timeout: 30_000 }).toBe(1);
+
+  // A damaged adapter is refused with the reason; the bot in use and the library stay as they were.
+  const weights = zip!.files['adapter_model.safetensors'];
+  await page.setInputFiles('#model-files', [
+    { name: 'adapter_config.json', mimeType: 'application/json', buffer: Buffer.from(zip!.files['adapter_config.json']) },
+    { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(weights.subarray(0, weights.length - 64)) },
+  ]);
+  await expect.poll(() => page.locator('#model-message').textContent(), { timeout: 60_000 }).toMatch(/^Could not load the LoRA adapter: adapter_model\.safetensors cannot be read: .*truncated/);
+  expect(await page.locator('#model-info').textContent()).toMatch(/^Current model: lena-lora \(fine-tuned from test\/tiny-gpt2\)/);
+  expect(await page.locator('#library-list li[data-model]').count()).toBe(2);
+  expect(await generateTweets(page, GENERATE)).toEqual(botTweets);
   expect(app.log.filter((l) => l.includes('pageerror'))).toEqual([]);
 });
