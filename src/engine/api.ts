@@ -110,7 +110,20 @@ export interface FileProgress {
 export type ModelSource =
   | { kind: 'hub'; repo: string; revision?: string }
   | { kind: 'files'; files: Array<{ name: string; file: Blob }> }
-  | { kind: 'library'; id: string };
+  | { kind: 'library'; id: string }
+  /** A PEFT LoRA adapter (its two files, or its zip): loaded on its base from the library, then kept there. */
+  | { kind: 'adapter'; files: Array<{ name: string; file: Blob }> };
+
+/** A dropped LoRA adapter, before it is loaded: which base it needs, and whether the library has it. */
+export interface AdapterCheck {
+  /** The repo it was made from (adapter_config.json's base_model_name_or_path). */
+  baseRepo: string;
+  /** The library's copy of that base, or null: the page offers to download baseRepo first. */
+  baseId: string | null;
+  baseName: string | null;
+  rank: number;
+  sizeBytes: number;
+}
 
 export interface ModelInfo {
   id: string;
@@ -134,6 +147,10 @@ export interface LibraryEntry {
   createdAt: string;
   archiveSummary: string | null;
   finalValLoss: number | null;
+  /** A LoRA bot: stored as its adapter alone (sizeBytes), sharing the weights of this base (baseName null: not in the library). */
+  adapter?: { baseId: string; baseName: string | null; baseSizeBytes: number | null };
+  /** A base model: the names of the LoRA bots that use its weights. */
+  usedBy?: string[];
 }
 
 export interface StorageInfo {
@@ -298,7 +315,10 @@ export interface Engine {
   library(): Promise<LibraryEntry[]>;
   storage(): Promise<StorageInfo>;
   renameModel(id: string, name: string): Promise<void>;
-  deleteModel(id: string): Promise<void>;
+  /** Refuses a base that LoRA bots use unless `evenIfUsed` (the page asks first). */
+  deleteModel(id: string, opts?: { evenIfUsed?: boolean }): Promise<void>;
+  /** Whether dropped files are a LoRA adapter (null: they are not), and whether its base is here. */
+  inspectAdapter(files: Array<{ name: string; file: Blob }>): Promise<AdapterCheck | null>;
 
   defaultTrainSettings(): Promise<TrainSettings>;
   train(settings: TrainSettings, onProgress: (p: TrainProgress) => void): Promise<TrainResult>;
@@ -320,5 +340,7 @@ export interface Engine {
   gameRound(round: number): Promise<GameRound>;
 
   exportModel(id: string): Promise<{ fileName: string; blob: Blob }>;
+  /** A LoRA bot's PEFT adapter as a zip (adapter_config.json, adapter_model.safetensors, README.md). */
+  exportAdapter(id: string): Promise<{ fileName: string; blob: Blob }>;
   importModelZip(file: Blob): Promise<LibraryEntry>;
 }

@@ -12,6 +12,7 @@ import { readExportZip } from '../export/exportZip';
 import { slugify } from '../export/modelCard';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type {
+  AdapterCheck,
   AddArchiveResult,
   ArchiveInput,
   ArchiveSummary,
@@ -38,6 +39,7 @@ import type {
 import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
 import { exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
+import { adapterToKeep, applyAdapter, checkAdapter, refuseUsedBase, exportAdapterZip, libraryEntries, mergedBotFiles } from './adapters';
 import { pickBackend, webgpuDevice } from './backend';
 import { CopyChecker } from './copy-check';
 import { gameRound, measureQuality, peopleLosses } from './quality';
@@ -147,7 +149,7 @@ export class EngineImpl implements Engine {
     if (this.session || this.preparing) throw new Error('Training is running: cancel it before loading another model.');
     const startedAt = performance.now();
     const store = this.storage$();
-    const { files, meta, networkBytes, persisted } = await modelFiles(source, {
+    const { files, meta, networkBytes, adapter, ...rest } = await modelFiles(source, {
       store,
       host: this.modelHost,
       onProgress,
@@ -155,19 +157,31 @@ export class EngineImpl implements Engine {
       saveDropped: (record, files) => this.saveToLibrary(record, files),
     });
 
+    let persisted = rest.persisted;
     let loaded: LoadedModel;
     try {
       loaded = await buildModel(files, { ...meta, networkBytes, persisted }, { maxTensorBytes: this.maxTensorBytes(), startedAt });
     } catch (err) {
       // Files that do not make a model (corrupt weights, a wrong config) must not stay in the library.
-      if (source.kind !== 'library') await store.deleteModel(meta.id).catch(() => {});
+      if (source.kind === 'files' || source.kind === 'hub') await store.deleteModel(meta.id).catch(() => {});
       throw err;
+    }
+    if (adapter) {
+      // A LoRA bot: a bad adapter is refused before it is stored; the current model stays.
+      try {
+        await applyAdapter(loaded.gpt2, adapter.files);
+      } catch (err) {
+        loaded.gpt2.dispose();
+        throw err;
+      }
+      if (adapter.record) persisted = await this.saveToLibrary(adapter.record, adapter.files);
+      loaded.info = { ...loaded.info, persisted };
     }
     this.model?.gpt2.dispose();
     this.model = loaded;
     // A library stored before files were Blobs loads several times slower: rewrite it once, after
     // this load (not awaited; a failure only leaves the old, still readable format).
-    if (source.kind !== 'files' && persisted) void this.migrateStoredFiles(meta.id).catch(() => {});
+    if (source.kind !== 'files' && !adapter && persisted) void this.migrateStoredFiles(meta.id).catch(() => {});
     return loaded.info;
   }
 
@@ -182,8 +196,7 @@ export class EngineImpl implements Engine {
   }
 
   async library(): Promise<LibraryEntry[]> {
-    const records = await this.storage$().listModels();
-    return records.map(libraryEntry);
+    return libraryEntries(await this.storage$().listModels());
   }
 
   async storage(): Promise<StorageInfo> {
@@ -197,8 +210,14 @@ export class EngineImpl implements Engine {
     if (this.model?.info.id === id) this.model.info = { ...this.model.info, name };
   }
 
-  async deleteModel(id: string): Promise<void> {
-    await this.storage$().deleteModel(id);
+  async deleteModel(id: string, opts: { evenIfUsed?: boolean } = {}): Promise<void> {
+    const store = this.storage$();
+    if (!opts.evenIfUsed) await refuseUsedBase(store, id);
+    await store.deleteModel(id);
+  }
+
+  async inspectAdapter(files: Array<{ name: string; file: Blob }>): Promise<AdapterCheck | null> {
+    return checkAdapter(this.storage$(), files);
   }
 
   // ---- training ---------------------------------------------------------------------------------
@@ -304,9 +323,11 @@ export class EngineImpl implements Engine {
       if (result.cancelled) {
         return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true, seconds: result.seconds };
       }
+      // A LoRA run on a stored base is kept as its adapter (taken before finish() merges it).
+      const adapter = await adapterToKeep(this.storage$(), session.model.gpt2, { id: session.meta.baseModelId, repo: session.meta.baseRepo });
       session.finish();
       const quality = await this.measureQuality(session, result, onProgress);
-      const modelId = await this.saveFinetuned(session, result, quality);
+      const modelId = await this.saveFinetuned(session, result, quality, adapter);
       this.lastQuality = { modelId, quality };
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
       return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality };
@@ -322,19 +343,19 @@ export class EngineImpl implements Engine {
   }
 
   /** Saves the fine-tuned weights as a library model and makes it the current model. */
-  private async saveFinetuned(session: TrainingSession, result: SessionResult, quality: QualityReport): Promise<string> {
+  private async saveFinetuned(session: TrainingSession, result: SessionResult, quality: QualityReport, adapter: Record<string, Uint8Array> | null): Promise<string> {
     const model = session.model;
     const meta = session.meta;
     const name = freeName(meta.modelName, new Set((await this.storage$().listModels().catch(() => [])).map((r) => r.name)));
     const id = `finetuned/${slugify(name)}-${Date.now().toString(36)}`;
-    const safetensors = await saveSafetensors(model.gpt2, { format: 'pt' });
-    const files = { ...sideFiles(model.files), 'model.safetensors': safetensors };
+    // A LoRA bot keeps its adapter and a reference to its base; a full fine-tune, its own weights.
+    const files = adapter ?? { ...sideFiles(model.files), 'model.safetensors': await saveSafetensors(model.gpt2, { format: 'pt' }) };
     const notes = finetuneNotes(meta, result, quality, this.archives, this.backendName());
     const persisted = await this.saveToLibrary(
-      { id, name, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory } },
+      { id, name, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory }, ...(adapter ? { adapterOf: meta.baseModelId } : {}) },
       files,
     );
-    model.files = files;
+    model.files = adapter ? sideFiles(model.files) : files;
     model.info = { ...model.info, id, name, kind: 'finetuned', persisted };
     return id;
   }
@@ -401,8 +422,15 @@ export class EngineImpl implements Engine {
     const store = this.storage$();
     const record = await store.getModel(id);
     if (!record) throw new Error('That model is no longer in this browser’s storage.');
-    const files = await store.getModelFiles(id);
+    const files = record.adapterOf ? await mergedBotFiles(store, record, { maxTensorBytes: this.maxTensorBytes() }) : await store.getModelFiles(id);
     return exportModelZip(record, files);
+  }
+
+  async exportAdapter(id: string): Promise<{ fileName: string; blob: Blob }> {
+    const store = this.storage$();
+    const record = await store.getModel(id);
+    if (!record?.adapterOf) throw new Error('Only a bot fine-tuned with LoRA (kept as an adapter) can be exported as an adapter.');
+    return exportAdapterZip(record, await store.getModelFiles(id));
   }
 
   async importModelZip(file: Blob): Promise<LibraryEntry> {

@@ -4,10 +4,12 @@
  */
 import { fetchModelFiles, filesFromDrop } from '../hub/load';
 import { whenOnline } from '../hub/offline';
-import { baseModelId, type Store } from '../hub/store';
+import { baseModelId, type ModelInput, type Store } from '../hub/store';
 import { parseRepo } from '../hub/urls';
 import type { FileProgress, ModelSource } from './api';
 import { fingerprint, nameFromConfig } from './library';
+import { parseAdapterConfig } from '../model/index';
+import { baseOf, droppedAdapterRecord, findBase, missingBase, readAdapterDrop } from './adapters';
 
 export interface ModelFiles {
   files: Record<string, Uint8Array>;
@@ -16,6 +18,11 @@ export interface ModelFiles {
   networkBytes: number;
   /** Whether the files are kept in IndexedDB. */
   persisted: boolean;
+  /**
+   * A LoRA bot: `files` are its base's, and this PEFT adapter goes on top; `record` is set for a
+   * dropped adapter, to be stored once it has loaded.
+   */
+  adapter?: { files: Record<string, Uint8Array>; record?: ModelInput };
 }
 
 export interface ModelFilesOptions {
@@ -34,6 +41,7 @@ export async function modelFiles(source: ModelSource, opts: ModelFilesOptions): 
   let persisted = store.persistent;
   let files: Record<string, Uint8Array>;
   let meta: { id: string; name: string; kind: 'base' | 'finetuned'; baseRepo: string };
+  let adapter: ModelFiles['adapter'];
 
   if (source.kind === 'hub') {
     const repo = parseRepo(source.repo);
@@ -62,14 +70,31 @@ export async function modelFiles(source: ModelSource, opts: ModelFilesOptions): 
     meta = { id, name, kind: 'base', baseRepo: name };
     persisted = await opts.saveDropped({ id, name, kind: 'base', baseRepo: name, revision: 'main', files: Object.keys(files) }, files);
     reportStored(files, opts.onProgress);
+  } else if (source.kind === 'adapter') {
+    const drop = await readAdapterDrop(source.files);
+    if (!drop) throw new Error('These files are not a LoRA adapter: drop adapter_config.json with adapter_model.safetensors, or their zip.');
+    // A missing or wrong config is refused here, before anything is read from the library.
+    const repo = parseAdapterConfig(drop.files['adapter_config.json']).baseModel;
+    if (!repo) throw new Error('adapter_config.json names no base model (base_model_name_or_path): the page cannot tell which GPT-2 it adapts.');
+    const base = await findBase(store, repo);
+    if (!base) throw new Error(missingBase(repo));
+    const record = await droppedAdapterRecord(drop, base, new Set((await store.listModels()).map((m) => m.name)));
+    files = await store.getModelFiles(base.id);
+    meta = { id: record.id, name: record.name, kind: 'finetuned', baseRepo: base.baseRepo };
+    adapter = { files: drop.files, record };
+    reportStored({ ...files, ...drop.files }, opts.onProgress);
   } else {
     const record = await store.getModel(source.id);
     if (!record) throw new Error('That model is no longer in this browser’s storage.');
-    files = await store.getModelFiles(source.id);
+    if (record.adapterOf) {
+      // A LoRA bot: its base's files, and its own adapter on top.
+      adapter = { files: await store.getModelFiles(source.id) };
+      files = await store.getModelFiles((await baseOf(store, record)).id);
+    } else files = await store.getModelFiles(source.id);
     meta = { id: record.id, name: record.name, kind: record.kind, baseRepo: record.baseRepo };
-    reportStored(files, opts.onProgress);
+    reportStored({ ...files, ...adapter?.files }, opts.onProgress);
   }
-  return { files, meta, networkBytes, persisted };
+  return { files, meta, networkBytes, persisted, adapter };
 }
 
 /** Files already in hand (dropped, or read from the library): each reported as complete, from cache. */

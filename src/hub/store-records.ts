@@ -59,6 +59,11 @@ export interface ModelRecord {
   finalValLoss?: number;
   trainingSettings?: unknown;
   losses?: unknown;
+  /**
+   * A LoRA bot: the id of the base model record whose weights it adapts. Its own `files` are then
+   * only the PEFT adapter (adapter_config.json, adapter_model.safetensors); the base is shared.
+   */
+  adapterOf?: string;
 }
 
 /** What a caller gives putModel; the store fills in the rest. */

@@ -17,6 +17,9 @@ export { parseGPT2Config, GPT2ConfigError } from './config';
 export type { GPT2Config, Activation } from './config';
 export { loadTokenizer, StreamDecoder, TokenizerError, tokenizerJsonFromVocabAndMerges } from './tokenizer';
 export type { Tokenizer } from './tokenizer';
+/** LoRA adapters in PEFT's format: `saveLoraAdapter(model, { baseModel })`, `loadLoraAdapter(model, files)`. */
+export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadLoraAdapter, parseAdapterConfig, saveLoraAdapter } from './lora-adapter';
+export type { PeftLoraConfig } from './lora-adapter';
 
 /**
  * Build a GPT-2 from a repo's files, keyed by file name: `config.json` and the weights

@@ -18,7 +18,11 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
     if (!entries.length) list.append(h('li', { class: 'muted' }, 'No models stored yet.'));
     for (const e of entries) {
       const load = h('button', { type: 'button' }, 'Load');
-      load.addEventListener('click', () => void models.load({ kind: 'library', id: e.id }, e.name));
+      load.addEventListener('click', () => {
+        // A LoRA bot whose base was deleted: offer the base's download, then load the bot.
+        if (e.adapter && e.adapter.baseName === null) return models.offerBase(e.baseRepo, `${e.name} is a LoRA bot.`, () => models.load({ kind: 'library', id: e.id }, e.name));
+        void models.load({ kind: 'library', id: e.id }, e.name);
+      });
       const rename = h('button', { type: 'button', class: 'secondary' }, 'Rename');
       rename.addEventListener('click', async () => {
         const name = prompt('New name', e.name)?.trim();
@@ -26,12 +30,15 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
       });
       const del = h('button', { type: 'button', class: 'secondary' }, 'Delete');
       del.addEventListener('click', async () => {
-        if (confirm(`Delete ${e.name}? Its files are removed from this browser.`)) await act(() => app.engine.deleteModel(e.id));
+        const users = e.usedBy ?? [];
+        const question = users.length
+          ? `${e.name} is the base of ${users.length === 1 ? 'the LoRA bot' : `${users.length} LoRA bots:`} ${users.join(', ')}. Delete it anyway? ${users.length === 1 ? 'That bot stays' : 'They stay'} in the library, but ${e.name} must be downloaded again to use ${users.length === 1 ? 'it' : 'them'}.`
+          : `Delete ${e.name}? Its files are removed from this browser.`;
+        if (confirm(question)) await act(() => app.engine.deleteModel(e.id, { evenIfUsed: users.length > 0 }));
       });
-      const exp = h('button', { type: 'button', class: 'secondary' }, 'Export .zip');
-      exp.addEventListener('click', () =>
+      const download = (what: () => Promise<{ fileName: string; blob: Blob }>) =>
         void act(async () => {
-          const { fileName, blob } = await app.engine.exportModel(e.id);
+          const { fileName, blob } = await what();
           const url = URL.createObjectURL(blob);
           const a = h('a', { href: url, download: fileName });
           document.body.append(a);
@@ -39,18 +46,28 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
           a.remove();
           setTimeout(() => URL.revokeObjectURL(url), 60_000);
           say(message, `Exported ${fileName} (${bytes(blob.size)}).`, 'ok');
-        }),
-      );
+        });
+      const exp = h('button', { type: 'button', class: 'secondary' }, 'Export .zip');
+      exp.addEventListener('click', () => download(() => app.engine.exportModel(e.id)));
+      const expAdapter = h('button', { type: 'button', class: 'secondary', 'data-action': 'export-adapter' }, 'Download adapter');
+      expAdapter.addEventListener('click', () => download(() => app.engine.exportAdapter(e.id)));
       const meta = h(
         'div',
         { class: 'meta' },
         h('strong', {}, e.name),
         ` · ${e.kind === 'finetuned' ? `fine-tuned from ${e.baseRepo}` : 'pretrained'} · ${bytes(e.sizeBytes)} · ${e.createdAt.slice(0, 10)}`,
+        e.adapter
+          ? h('div', { class: 'muted', 'data-role': 'adapter' }, e.adapter.baseName === null
+              ? `LoRA adapter (${bytes(e.sizeBytes)}); its base ${e.baseRepo} is not in this browser: loading it offers the download.`
+              : `LoRA adapter (${bytes(e.sizeBytes)}) on ${e.adapter.baseName} (${bytes(e.adapter.baseSizeBytes)}, shared, not copied).`)
+          : null,
+        e.usedBy?.length ? h('div', { class: 'muted', 'data-role': 'used-by' }, `Base of ${e.usedBy.length === 1 ? 'the LoRA bot' : `${e.usedBy.length} LoRA bots:`} ${e.usedBy.join(', ')}.`) : null,
         e.archiveSummary ? h('div', { class: 'muted' }, e.archiveSummary) : null,
         e.finalValLoss !== null ? h('div', { class: 'muted' }, `final validation loss ${num(e.finalValLoss)}`) : null,
       );
       const buttons = [load, rename, del];
       if (e.kind === 'finetuned') buttons.push(exp);
+      if (e.adapter) buttons.push(expAdapter);
       list.append(h('li', { 'data-model': e.id, 'data-kind': e.kind }, meta, ...buttons));
     }
   };
@@ -69,6 +86,11 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
       // A zip chosen while the engine starts is kept and imported once it runs.
       say(message, app.ready ? `Importing ${file.name}…` : `Received ${file.name}: it will be imported as soon as the engine has started…`);
       await app.whenReady();
+      // A LoRA adapter's zip is no whole model: the model step loads it on its base (or offers the base).
+      if (await app.engine.inspectAdapter([{ name: file.name, file }])) {
+        say(message, `${file.name} is a LoRA adapter: see the model step.`);
+        return models.drop([{ name: file.name, file }], file.name);
+      }
       say(message, `Importing ${file.name}…`);
       const entry = await app.engine.importModelZip(file);
       say(message, `Imported ${entry.name}.`, 'ok');

@@ -8,6 +8,10 @@ import { PRESET_MODELS } from '../config';
 
 export interface ModelPanel {
   load(source: ModelSource, label: string): Promise<void>;
+  /** Dropped or chosen files: a LoRA adapter (its base from the library, or offered for download) or a model. */
+  drop(files: Array<{ name: string; file: Blob }>, label: string): Promise<void>;
+  /** A LoRA bot whose base is not in the library: say which repo it needs and offer to download it, then `then`. */
+  offerBase(repo: string, why: string, then: () => Promise<void>): void;
 }
 
 export function mountModelPanel(app: App): ModelPanel {
@@ -86,6 +90,47 @@ export function mountModelPanel(app: App): ModelPanel {
     app.emit('library');
   };
 
+  const offer = $('adapter-offer');
+  let offerAction: (() => Promise<void>) | null = null;
+  const offerBase = (repo: string, why: string, then: () => Promise<void>) => {
+    $('adapter-offer-text').textContent = `${why} It needs its base model ${repo}, which is not in this browser's library yet.`;
+    $('adapter-offer-download').textContent = `Download ${repo}`;
+    offerAction = async () => {
+      await load({ kind: 'hub', repo }, repo);
+      if (app.state.model?.baseRepo === repo && app.state.model.kind === 'base') await then();
+    };
+    offer.hidden = false;
+  };
+  $('adapter-offer-download').addEventListener('click', () => {
+    const action = offerAction;
+    offer.hidden = true;
+    offerAction = null;
+    if (action) void action();
+  });
+
+  const drop = async (files: Array<{ name: string; file: Blob }>, label: string) => {
+    offer.hidden = true;
+    const names = files.map((f) => f.name.split('/').pop() ?? f.name);
+    const maybeAdapter = names.some((n) => n.startsWith('adapter_')) || (files.length === 1 && /\.zip$/i.test(names[0]));
+    if (maybeAdapter && !app.state.training) {
+      if (!app.ready) say(message, `Received ${label}: it will be read as soon as the engine has started…`);
+      await app.whenReady();
+      let check;
+      try {
+        check = await app.engine.inspectAdapter(files);
+      } catch (err) {
+        return say(message, `Could not load the LoRA adapter: ${errorText(err)}`, 'error');
+      }
+      if (check) {
+        const loadAdapter = () => load({ kind: 'adapter', files }, 'the LoRA adapter');
+        if (check.baseId) return loadAdapter();
+        say(message, `This is a LoRA adapter (${bytes(check.sizeBytes)}, rank ${check.rank}).`);
+        return offerBase(check.baseRepo, 'This LoRA adapter cannot load yet.', loadAdapter);
+      }
+    }
+    await load({ kind: 'files', files }, label);
+  };
+
   $('load-model').addEventListener('click', () => {
     const repo = chosenRepo();
     if (!repo) return say(message, 'Type a Hugging Face repo name, like huggingtweets/dril.', 'error');
@@ -95,12 +140,12 @@ export function mountModelPanel(app: App): ModelPanel {
   filesInput.addEventListener('change', () => {
     const files = Array.from(filesInput.files ?? []).map((file) => ({ name: file.name, file }));
     filesInput.value = '';
-    if (files.length) void load({ kind: 'files', files }, 'the dropped model');
+    if (files.length) void drop(files, 'the dropped model');
   });
   opensFileChooser($('model-drop'), filesInput);
   onDrop($('model-drop'), (items) => {
     const files = items.map((it) => ({ name: it.path.split('/').pop() ?? it.file.name, file: it.file }));
-    if (files.length) void load({ kind: 'files', files }, 'the dropped model');
+    if (files.length) void drop(files, 'the dropped model');
   });
   // Training and resuming change the model in use: the line below the picker follows.
   app.on('model', () => renderInfo(app));
@@ -120,7 +165,7 @@ export function mountModelPanel(app: App): ModelPanel {
       app.emit('model');
     });
   });
-  return { load };
+  return { load, drop, offerBase };
 }
 
 export function renderInfo(app: App): void {

@@ -85,6 +85,13 @@ describe('writeModelCard', () => {
     expect(writeModelCard({ ...input, modelId: 'me/Alice Bot' })).toContain("model='me/alice-bot'");
   });
 
+  it("a LoRA bot's card also says how to load its adapter with PEFT; a full fine-tune's does not", () => {
+    expect(card).toContain(`PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("openai-community/gpt2"), 'path/to/unzipped-adapter')`);
+    expect(card).toContain('*Download adapter*');
+    const full = writeModelCard({ ...input, training: { ...input.training, mode: 'full', loraRank: undefined } });
+    expect(full).not.toContain('PeftModel');
+  });
+
   it('describes full fine-tuning and a single person', () => {
     const one = writeModelCard({
       ...input,
