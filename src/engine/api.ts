@@ -318,5 +318,7 @@ export interface Engine {
   gameRound(round: number): Promise<GameRound>;
 
   exportModel(id: string): Promise<{ fileName: string; blob: Blob }>;
+  /** The model as one .gguf for llama.cpp, Ollama and LM Studio: f32, or Q8_0 (about a quarter the size). */
+  exportGguf(id: string, dtype: 'f32' | 'q8_0'): Promise<{ fileName: string; blob: Blob }>;
   importModelZip(file: Blob): Promise<LibraryEntry>;
 }

@@ -37,7 +37,7 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
-import { exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
+import { exportModelGguf, exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
 import { pickBackend, webgpuDevice } from './backend';
 import { CopyChecker } from './copy-check';
 import { gameRound, measureQuality, peopleLosses } from './quality';
@@ -403,6 +403,13 @@ export class EngineImpl implements Engine {
     if (!record) throw new Error('That model is no longer in this browser’s storage.');
     const files = await store.getModelFiles(id);
     return exportModelZip(record, files);
+  }
+
+  async exportGguf(id: string, dtype: 'f32' | 'q8_0'): Promise<{ fileName: string; blob: Blob }> {
+    const store = this.storage$();
+    const record = await store.getModel(id);
+    if (!record) throw new Error('That model is no longer in this browser’s storage.');
+    return exportModelGguf(record, await store.getModelFiles(id), dtype);
   }
 
   async importModelZip(file: Blob): Promise<LibraryEntry> {

@@ -19,7 +19,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2';
 import type { GPT2Config } from '../model/config';
+import { parseGPT2Config } from '../model/config';
 import { checkpointName } from '../model/params';
+import { readGPT2Checkpoint } from '../model/weights/index';
 import {
   float32Bytes,
   GGML_TYPE_F32,
@@ -199,4 +201,20 @@ export async function ggufBlob(config: GPT2Config, source: TensorSource, tokeniz
     end = position + bytes.length;
   });
   return new Blob(parts, { type: 'application/octet-stream' });
+}
+
+/**
+ * A stored model's repo files (config.json, the weights, the tokenizer files) as a .gguf Blob,
+ * for the page's export: the tensors view the weight file's bytes (no copy) and go into the
+ * output one at a time, so the weights are held twice at most (the file and the .gguf).
+ */
+export async function ggufFromRepoFiles(files: Record<string, Uint8Array>, options: GgufOptions): Promise<Blob> {
+  if (!files['config.json']) throw new Error('config.json is missing: it says how large the GPT-2 is');
+  const config = parseGPT2Config(files['config.json']);
+  const weights = await readGPT2Checkpoint(files, config, { shareBuffer: true });
+  return ggufBlob(config, async (name) => {
+    const w = weights[name];
+    if (!w) throw new Error(`GGUF export: the checkpoint has no tensor ${name}`);
+    return w.data;
+  }, files, options);
 }

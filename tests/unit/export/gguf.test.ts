@@ -9,7 +9,7 @@ import { loadGPT2, saveSafetensors, type GPT2 } from '../../../src/model/index';
 import { parseSafetensors } from '../../../src/model/weights/index';
 import type { RawTensor } from '../../../src/model/weights/types';
 import { addLoRA } from '../../../src/train/lora';
-import { saveGguf } from '../../../src/export/gguf';
+import { ggufFromRepoFiles, saveGguf } from '../../../src/export/gguf';
 import { quantizeQ8_0, toHalf } from '../../../src/export/gguf-format';
 import { TokenizerError } from '../../../src/model/tokenizer';
 import { tinyFiles, tokenizerFiles, useCpu } from '../model/helpers';
@@ -207,6 +207,22 @@ describe('saveGguf (read back with @huggingface/gguf)', () => {
     const old = await readGguf(bytes);
     for (const key of ['tokenizer.ggml.tokens', 'tokenizer.ggml.token_type', 'tokenizer.ggml.merges', 'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id']) {
       expect(old.metadata[key], key).toEqual(files.f32!.metadata[key]);
+    }
+  });
+
+  test('the page\'s route (stored repo files, tensors streamed into a Blob) writes the same bytes as saveGguf', async () => {
+    const plain = await loadGPT2(tinyFiles('model.safetensors'));
+    try {
+      for (const dtype of ['f32', 'q8_0'] as const) {
+        const repo = { ...tinyFiles('model.safetensors'), ...tokenizerFiles() };
+        const blob = await ggufFromRepoFiles(repo, { dtype, name: 'Same' });
+        const direct = await saveGguf(plain, tokenizerFiles(), { dtype, name: 'Same' });
+        expect(blob.size).toBe(direct.length);
+        expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(direct)), dtype).toBe(true);
+      }
+      await expect(ggufFromRepoFiles({ 'model.safetensors': tinyFiles('model.safetensors')['model.safetensors'] }, { dtype: 'f32' })).rejects.toThrow(/config\.json is missing/);
+    } finally {
+      plain.dispose();
     }
   });
 
