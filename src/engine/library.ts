@@ -129,8 +129,7 @@ export async function exportModelZip(record: ModelRecord, files: Record<string, 
 
 /** A stored model as one .gguf file for llama.cpp, Ollama and LM Studio ('f32' or 'q8_0'). */
 export async function exportModelGguf(record: ModelRecord, files: Record<string, Uint8Array>, dtype: GgufDType): Promise<{ fileName: string; blob: Blob }> {
-  const notes = record.archiveSummary as FinetuneNotes | undefined;
-  const blob = await ggufFromRepoFiles(files, { dtype, name: notes?.botName ?? record.name });
+  const blob = await ggufFromRepoFiles(files, { dtype, name: record.name });
   return { fileName: `${slugify(record.name)}-${dtype}.gguf`, blob };
 }
 

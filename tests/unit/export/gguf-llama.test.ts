@@ -9,8 +9,8 @@ import { getLlama, type Llama } from 'node-llama-cpp';
 import { loadGPT2, loadTokenizer, type GPT2 } from '../../../src/model/index';
 import { addLoRA } from '../../../src/train/lora';
 import { saveGguf } from '../../../src/export/gguf';
-import { argmax, tinyFiles, tokenizerFiles, useCpu } from '../model/helpers';
-import { llamaGreedy, llamaTokenize } from '../../helpers/llama';
+import { tinyFiles, tokenizerFiles, useCpu } from '../model/helpers';
+import { CLEAR_MARGIN, llamaGreedy, llamaTokenize, modelGreedy } from '../../helpers/llama';
 import { tempGguf } from '../../helpers/gguf';
 
 export const PROMPTS = [
@@ -40,32 +40,6 @@ afterAll(async () => {
   await llama?.dispose();
 });
 
-/**
- * Greedy continuation by the model itself (argmax of the last logits, context growing), and the
- * smallest gap between the top two logits on the way.
- */
-function modelGreedy(ids: number[], n: number): { tokens: number[]; margin: number } {
-  const context = ids.slice();
-  const tokens: number[] = [];
-  let margin = Infinity;
-  for (let i = 0; i < n; i++) {
-    const row = tf.tidy(() => tf.slice(model.logits(tf.tensor2d([context], [1, context.length], 'int32')), [0, context.length - 1, 0], [1, 1, -1]).dataSync());
-    const next = argmax(row);
-    let second = -Infinity;
-    for (let j = 0; j < row.length; j++) if (j !== next && row[j] > second) second = row[j];
-    margin = Math.min(margin, row[next] - second);
-    tokens.push(next);
-    context.push(next);
-  }
-  return { tokens, margin };
-}
-
-/**
- * llama.cpp's CPU GELU reads a float16 table, so its f32 logits differ from ours by about 1e-3:
- * where two logits of this random bot are closer than that, greedy may take either. Prompts whose
- * 12 greedy steps all have a clear winner must agree token for token.
- */
-const CLEAR_MARGIN = 0.05;
 
 describe('the .gguf in llama.cpp (node-llama-cpp 3.21.1, CPU)', () => {
   test.each(['f32', 'q8_0'] as const)('%s: loads, and tokenizes prompts to the page tokenizer\'s ids', async (dtype) => {
@@ -81,7 +55,7 @@ describe('the .gguf in llama.cpp (node-llama-cpp 3.21.1, CPU)', () => {
     let checked = 0;
     for (const prompt of candidates) {
       const ids = tokenizer.encode(prompt);
-      const want = modelGreedy(ids, 12);
+      const want = modelGreedy(model, ids, 12);
       if (want.margin < CLEAR_MARGIN) continue;
       checked++;
       expect(await llamaGreedy(llama, paths.f32.path, ids, 12), prompt).toEqual(want.tokens);
