@@ -70,6 +70,8 @@ async function buildPage(): Promise<void> {
     worker: { format: 'es' },
     build: { outDir: distDir, emptyOutDir: true, target: 'es2022', minify: 'esbuild', chunkSizeWarningLimit: 8192, reportCompressedSize: false },
   });
+  // COOP/COEP from the test site (it reads _headers): wasm threads for both engines.
+  writeFileSync(join(distDir, '_headers'), ['/*', '  Cross-Origin-Opener-Policy: same-origin', '  Cross-Origin-Embedder-Policy: require-corp', ''].join('\n'));
   // wllama's wasm served by the bench site itself (no CDN).
   copyFileSync(join(repoRoot, 'node_modules', '@wllama', 'wllama', 'esm', 'wasm', 'wllama.wasm'), join(distDir, 'wllama.wasm'));
   progress('page built');
