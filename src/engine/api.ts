@@ -342,5 +342,7 @@ export interface Engine {
   exportModel(id: string): Promise<{ fileName: string; blob: Blob }>;
   /** A LoRA bot's PEFT adapter as a zip (adapter_config.json, adapter_model.safetensors, README.md). */
   exportAdapter(id: string): Promise<{ fileName: string; blob: Blob }>;
+  /** The model as one .gguf for llama.cpp, Ollama and LM Studio: f32, or Q8_0 (about a quarter the size). */
+  exportGguf(id: string, dtype: 'f32' | 'q8_0'): Promise<{ fileName: string; blob: Blob }>;
   importModelZip(file: Blob): Promise<LibraryEntry>;
 }

@@ -38,7 +38,7 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
-import { exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
+import { exportModelGguf, exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
 import { adapterToKeep, applyAdapter, checkAdapter, refuseUsedBase, exportAdapterZip, libraryEntries, mergedBotFiles } from './adapters';
 import { pickBackend, webgpuDevice } from './backend';
 import { CopyChecker } from './copy-check';
@@ -431,6 +431,15 @@ export class EngineImpl implements Engine {
     const record = await store.getModel(id);
     if (!record?.adapterOf) throw new Error('Only a bot fine-tuned with LoRA (kept as an adapter) can be exported as an adapter.');
     return exportAdapterZip(record, await store.getModelFiles(id));
+  }
+
+  async exportGguf(id: string, dtype: 'f32' | 'q8_0'): Promise<{ fileName: string; blob: Blob }> {
+    const store = this.storage$();
+    const record = await store.getModel(id);
+    if (!record) throw new Error('That model is no longer in this browser’s storage.');
+    // A LoRA bot kept as an adapter is merged into its base first, as for the zip.
+    const files = record.adapterOf ? await mergedBotFiles(store, record, { maxTensorBytes: this.maxTensorBytes() }) : await store.getModelFiles(id);
+    return exportModelGguf(record, files, dtype);
   }
 
   async importModelZip(file: Blob): Promise<LibraryEntry> {

@@ -3,6 +3,7 @@
  * listed, and the export zip (Hugging Face layout, model card, avatars) built from a stored model.
  */
 import { buildExportZipBlob } from '../export/exportZip';
+import { ggufFromRepoFiles, type GgufDType } from '../export/gguf';
 import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
 import type { ModelRecord } from '../hub/store';
 import type { LibraryEntry, QualityReport, TrainSettings } from './api';
@@ -124,6 +125,12 @@ export async function exportModelZip(record: ModelRecord, files: Record<string, 
     extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
   });
   return { fileName: `${slugify(record.name)}.zip`, blob };
+}
+
+/** A stored model as one .gguf file for llama.cpp, Ollama and LM Studio ('f32' or 'q8_0'). */
+export async function exportModelGguf(record: ModelRecord, files: Record<string, Uint8Array>, dtype: GgufDType): Promise<{ fileName: string; blob: Blob }> {
+  const blob = await ggufFromRepoFiles(files, { dtype, name: record.name });
+  return { fileName: `${slugify(record.name)}-${dtype}.gguf`, blob };
 }
 
 /** Avatar files for the export, named after their people (unique, plain names beside README.md). */

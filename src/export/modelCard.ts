@@ -318,7 +318,8 @@ from transformers import pipeline
 generator = pipeline('text-generation', model='${modelId}')
 generator("My dream is", num_return_sequences=5)
 \`\`\`
-${t.mode === 'lora' ? loraUsage(base) : ''}
+${t.mode === 'lora' ? loraUsage(base) + '\n' : '\n'}With llama.cpp, Ollama or LM Studio, take the bot's \`.gguf\` from tweetgpt's model library (*GGUF f32* or *GGUF Q8_0*): \`llama-cli -m ${modelId}-q8_0.gguf -p "My dream is"\`, or an Ollama \`Modelfile\` holding \`FROM ./${modelId}-q8_0.gguf\` (then \`ollama create ${modelId} -f Modelfile\`).
+
 ## Limitations and bias
 
 The model suffers from [the same limitations and bias as GPT-2](https://huggingface.co/gpt2#limitations-and-bias).

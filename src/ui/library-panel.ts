@@ -36,21 +36,16 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
           : `Delete ${e.name}? Its files are removed from this browser.`;
         if (confirm(question)) await act(() => app.engine.deleteModel(e.id, { evenIfUsed: users.length > 0 }));
       });
-      const download = (what: () => Promise<{ fileName: string; blob: Blob }>) =>
-        void act(async () => {
-          const { fileName, blob } = await what();
-          const url = URL.createObjectURL(blob);
-          const a = h('a', { href: url, download: fileName });
-          document.body.append(a);
-          a.click();
-          a.remove();
-          setTimeout(() => URL.revokeObjectURL(url), 60_000);
-          say(message, `Exported ${fileName} (${bytes(blob.size)}).`, 'ok');
-        });
       const exp = h('button', { type: 'button', class: 'secondary' }, 'Export .zip');
-      exp.addEventListener('click', () => download(() => app.engine.exportModel(e.id)));
+      exp.addEventListener('click', () => void act(() => download(() => app.engine.exportModel(e.id))));
       const expAdapter = h('button', { type: 'button', class: 'secondary', 'data-action': 'export-adapter' }, 'Download adapter');
-      expAdapter.addEventListener('click', () => download(() => app.engine.exportAdapter(e.id)));
+      expAdapter.addEventListener('click', () => void act(() => download(() => app.engine.exportAdapter(e.id))));
+      // The same bot for llama.cpp, Ollama and LM Studio: one .gguf file.
+      const ggufButtons = (['f32', 'q8_0'] as const).map((dtype) => {
+        const b = h('button', { type: 'button', class: 'secondary', title: `One .gguf file for llama.cpp, Ollama and LM Studio (${dtype === 'f32' ? 'full precision' : '8-bit, about a quarter the size'})` }, `GGUF ${dtype === 'f32' ? 'f32' : 'Q8_0'}`);
+        b.addEventListener('click', () => void act(() => download(() => app.engine.exportGguf(e.id, dtype))));
+        return b;
+      });
       const meta = h(
         'div',
         { class: 'meta' },
@@ -66,10 +61,21 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
         e.finalValLoss !== null ? h('div', { class: 'muted' }, `final validation loss ${num(e.finalValLoss)}`) : null,
       );
       const buttons = [load, rename, del];
-      if (e.kind === 'finetuned') buttons.push(exp);
+      if (e.kind === 'finetuned') buttons.push(exp, ...ggufButtons);
       if (e.adapter) buttons.push(expAdapter);
       list.append(h('li', { 'data-model': e.id, 'data-kind': e.kind }, meta, ...buttons));
     }
+  };
+  const download = async (make: () => Promise<{ fileName: string; blob: Blob }>) => {
+    say(message, 'Preparing the file…');
+    const { fileName, blob } = await make();
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: fileName });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    say(message, `Exported ${fileName} (${bytes(blob.size)}).`, 'ok');
   };
   const act = async (fn: () => Promise<unknown>) => {
     try {

@@ -103,9 +103,13 @@ describe('Firefox: three real exports, train, write, export, then the bot from s
       const written = await page.$$eval('.tweet .text', (els) => els.map((e) => e.textContent ?? ''));
       for (const text of written) expect(text.startsWith('Today I')).toBe(true);
 
-      const exportButton = await page.waitForSelector('#library-list li[data-kind="finetuned"] button:last-child', { timeout: 30_000 });
-      expect(await exportButton!.evaluate((b) => b.textContent)).toMatch(/Export/);
-      await exportButton!.click();
+      await page.waitForSelector('#library-list li[data-kind="finetuned"]', { timeout: 30_000 });
+      const clicked = await page.$$eval('#library-list li[data-kind="finetuned"] button', (buttons) => {
+        const exp = buttons.find((b) => b.textContent === 'Export .zip') as HTMLButtonElement | undefined;
+        exp?.click();
+        return Boolean(exp);
+      });
+      expect(clicked).toBe(true);
       const file = await waitDownload(ff.downloads, /^firefox-bot.*\.zip$/);
       const zip = await readExportZip(new Uint8Array(readFileSync(file)));
       expect(zip.card).toContain('firefox-bot');
@@ -124,9 +128,10 @@ describe('Firefox: three real exports, train, write, export, then the bot from s
       const page = ff.page;
       await page.goto(`${site.url}?host=/hf`);
       await firefoxEngineReady(page);
-      const load = await page.waitForSelector('#library-list li[data-kind="finetuned"] button', { timeout: 60_000 });
+      await page.waitForSelector('#library-list li[data-kind="finetuned"] button', { timeout: 60_000 });
       expect(await page.$eval('#library-list li[data-kind="finetuned"]', (e) => e.textContent)).toContain('firefox-bot');
-      await load!.click();
+      // "Load" is the entry's first button.
+      await page.click('#library-list li[data-kind="finetuned"] button:first-of-type');
       expect(await waitText(page, '#model-message', /is ready|Could not load/, 120_000)).toMatch(/firefox-bot.*is ready|is ready/);
       await setValue(page, '#prompt', 'Today I');
       await setValue(page, '#gen-count', '1');
