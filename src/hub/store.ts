@@ -17,11 +17,15 @@
  * rewrites old rows once.
  * When IndexedDB is missing or refuses to open, `openStore` hands back a MemoryStore with the same
  * interface, `persistent: false` and the reason, so the app still works for the session.
+ * Where it opens but refuses Blob values (Safari's private windows), the first file write finds
+ * out: files are then stored as bytes (`bytes`, the old format) and `reason` says so. Where it
+ * refuses a write for any other reason than a full disk, the store moves to memory over what is
+ * already stored (`OverlayBackend`): `persistent` turns false and `reason` says why.
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import { StorageFullError, isQuotaError } from './errors';
 import type { ArchiveRecord, CheckpointRecord, ModelInput, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, StoredFile, StoredFileRow } from './store-records';
-import { IdbBackend, KEY_PATHS, MemoryBackend, type Backend, type StoreName, type TweetgptSchema } from './store-backends';
+import { IdbBackend, KEY_PATHS, MemoryBackend, OverlayBackend, type Backend, type StoreName, type TweetgptSchema } from './store-backends';
 
 export type { ArchiveRecord, CheckpointRecord, ModelInput, ModelKind, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, StoredFile } from './store-records';
 
@@ -36,9 +40,9 @@ async function rowBytes(row: StoredFileRow): Promise<Uint8Array> {
 }
 
 export interface Store {
-  /** false for the in-memory fallback: nothing survives the page */
+  /** false for the in-memory fallback: nothing new survives the page */
   readonly persistent: boolean;
-  /** why the store is not persistent, in words */
+  /** why the store is not persistent, or how it keeps files where Blobs are refused, in words */
   readonly reason?: string;
 
   putFile(repo: string, revision: string, file: string, bytes: Uint8Array): Promise<{ size: number; sha256: string }>;
@@ -103,28 +107,60 @@ function ownTensor(t: Float32Array): Float32Array {
   return t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice();
 }
 
+function message(err: unknown): string {
+  return (err as Error | undefined)?.message || String(err);
+}
+
 abstract class BackedStore implements Store {
+  /** whether files go in as Blobs; false once the browser refused one */
+  private blobs = true;
+
   protected constructor(
-    private readonly backend: Backend,
-    readonly persistent: boolean,
-    readonly reason?: string,
+    private backend: Backend,
+    public persistent: boolean,
+    public reason?: string,
   ) {}
 
-  /** A write; quota failures become StorageFullError naming what could not be kept. */
+  /**
+   * A write; quota failures become StorageFullError naming what could not be kept. Any other
+   * refusal moves the store to memory (over what it already holds) and writes there.
+   */
   private async write(store: StoreName, value: object, what: string): Promise<void> {
     try {
       await this.backend.put(store, value);
     } catch (err) {
       if (isQuotaError(err)) throw new StorageFullError(what, { cause: err });
-      throw err;
+      if (!this.persistent) throw err;
+      this.backend = new OverlayBackend(this.backend);
+      this.persistent = false;
+      this.reason = `This browser's storage refused to keep ${what} (${message(err)}), so models are kept for this session only, in memory.`;
+      await this.backend.put(store, value);
     }
+  }
+
+  /** The browser refused a Blob value (Safari's private windows do): files go in as bytes from now on. */
+  private blobsRefused(err: unknown): void {
+    this.blobs = false;
+    this.reason ??=
+      `This browser's storage refuses files (${message(err)}), as Safari's private windows do: ` +
+      'models are stored as plain bytes and kept for this session only (a private window forgets them when it closes).';
   }
 
   async putFile(repo: string, revision: string, file: string, bytes: Uint8Array) {
     const sha256 = await sha256Hex(bytes);
-    // The Blob holds a copy of exactly the view's bytes, whatever buffer they sit in.
-    const record: StoredFileRow = { repo, revision, file, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), size: bytes.byteLength, sha256, storedAt: Date.now() };
-    await this.write('files', record, `${repo}/${file}`);
+    const row: StoredFileRow = { repo, revision, file, size: bytes.byteLength, sha256, storedAt: Date.now() };
+    const what = `${repo}/${file}`;
+    if (this.blobs) {
+      try {
+        // The Blob holds a copy of exactly the view's bytes, whatever buffer they sit in.
+        await this.backend.put('files', { ...row, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) });
+        return { size: bytes.byteLength, sha256 };
+      } catch (err) {
+        if (isQuotaError(err)) throw new StorageFullError(what, { cause: err });
+        this.blobsRefused(err);
+      }
+    }
+    await this.write('files', { ...row, bytes: ownBytes(bytes) }, what);
     return { size: bytes.byteLength, sha256 };
   }
 
@@ -138,13 +174,20 @@ abstract class BackedStore implements Store {
   async migrateFiles(repo: string, revision: string, names: string[]) {
     let rewritten = 0;
     for (const name of names) {
-      // One transaction per file: a model deleted meanwhile is not brought back.
-      const changed = await this.backend.update<StoredFileRow>('files', [repo, revision, name], (row) => {
-        if (!row || row.blob || !row.bytes) return undefined;
-        const { bytes, ...rest } = row;
-        return { ...rest, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
-      });
-      if (changed) rewritten++;
+      // Where Blobs are refused (or the store moved to memory) the bytes rows stay as they are.
+      if (!this.blobs || !this.persistent) break;
+      try {
+        // One transaction per file: a model deleted meanwhile is not brought back.
+        const changed = await this.backend.update<StoredFileRow>('files', [repo, revision, name], (row) => {
+          if (!row || row.blob || !row.bytes) return undefined;
+          const { bytes, ...rest } = row;
+          return { ...rest, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
+        });
+        if (changed) rewritten++;
+      } catch (err) {
+        if (isQuotaError(err)) throw new StorageFullError(`${repo}/${name}`, { cause: err });
+        this.blobsRefused(err); // the row is untouched: the transaction that failed wrote nothing
+      }
     }
     return rewritten;
   }
