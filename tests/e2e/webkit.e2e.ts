@@ -168,7 +168,13 @@ describe('the whole flow in a WebKit private session', () => {
     await browser.execute(() => (document.querySelector('#advanced') as HTMLDetailsElement).open = true);
     for (const [k, v] of Object.entries({ maxSteps: '3', batchSize: '2', blockSize: '32', epochs: '1', modelName: 'webkit-everywhere' })) await setField(browser, `#set-${k}`, v);
     await browser.$('#train-button').click();
-    const done = await waitInPage(browser, () => document.querySelector('#train-message')?.textContent ?? '', (m) => /^Done|failed|error/i.test(m), 400_000, 'the training');
+    const done = await waitInPage(
+      browser,
+      () => `${document.querySelector('#train-message')?.textContent ?? ''} [${document.querySelector('#engine-status')?.getAttribute('data-state')}; ${document.querySelector('#train-stats')?.textContent ?? ''}]`,
+      (m) => /^Done|failed|error/i.test(m),
+      480_000,
+      'the training',
+    );
     expect(done).toMatch(/^Done/);
     phase('training');
     // The loss plot (uPlot, loaded lazily once the locale was made one Intl accepts) was drawn.
@@ -215,5 +221,5 @@ describe('the whole flow in a WebKit private session', () => {
     expect(zip.size).toBeGreaterThan(100_000);
     phase('export');
     console.log(`WebKit flow: ${phases.join(', ')}; export ${zip.size} bytes; storage: ${storage}`);
-  }, 600_000);
+  }, 900_000);
 });

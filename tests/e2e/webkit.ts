@@ -56,17 +56,40 @@ function missing(): string[] {
     .map(([path, pkg]) => `${path} (apt-get install ${pkg})`);
 }
 
+/** Signals a child's whole process group (the driver's MiniBrowser and its web processes too). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Children started here, killed when this process exits whatever happens to the tests. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((c) => signalGroup(c, 'SIGKILL')));
+
+function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
+  if (!child) return;
+  const alive = child.exitCode === null && child.signalCode === null;
+  const exited = alive ? new Promise<void>((r) => child.once('exit', () => r())) : Promise.resolve();
+  signalGroup(child, 'SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  signalGroup(child, 'SIGKILL'); // the group: a MiniBrowser left behind would hold the display
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }
 
 /** Starts Xvfb on a display it picks itself (-displayfd: no race for a free number). */
 async function startXvfb(log: (s: string) => void): Promise<{ child: ChildProcess; display: string }> {
-  const child = spawn(XVFB, ['-displayfd', '1', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = startChild(XVFB, ['-displayfd', '1', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], process.env);
   child.stderr!.on('data', (d: Buffer) => log(d.toString()));
   const display = await deadline(
     new Promise<string>((resolve, reject) => {
@@ -113,7 +136,7 @@ export async function launchWebKit(): Promise<WebKit> {
     let display = process.env.DISPLAY;
     if (!display) ({ child: xvfb, display } = await startXvfb(log));
     const port = await freePort();
-    driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env: { ...process.env, DISPLAY: display }, stdio: ['ignore', 'pipe', 'pipe'] });
+    driver = startChild(WEBKIT_DRIVER, [`--port=${port}`], { ...process.env, DISPLAY: display });
     driver.stdout!.on('data', (d: Buffer) => log(d.toString()));
     driver.stderr!.on('data', (d: Buffer) => log(d.toString()));
     await deadline(driverReady(port, driver), 20_000, 'WebKitWebDriver start-up');
