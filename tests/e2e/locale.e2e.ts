@@ -38,7 +38,7 @@ describe('navigator.language that Intl rejects', () => {
     expect(await page.evaluate(() => { try { new Intl.NumberFormat('C'); return 'accepted'; } catch (e) { return (e as Error).name; } })).toBe('RangeError');
     expect(await page.locator('#hosts').textContent()).toContain('(this site)');
 
-    await dropArchives(page, [{ name: 'twitter-cee.zip', buffer: await archiveZip(person('cee', 'Cee', 40)) }], 1);
+    await dropArchives(page, [{ name: 'twitter-cee.zip', buffer: await archiveZip(person('cee', 'Cee', 80)) }], 1);
     expect(await page.locator('#archive-table tbody tr').first().textContent()).toMatch(/\d/);
     expect(await loadModel(page)).toMatch(/is ready/);
     await setTrainSettings(page, { maxSteps: 2, batchSize: 2, blockSize: 32, epochs: 1 });
