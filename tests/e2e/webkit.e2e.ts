@@ -162,6 +162,7 @@ describe('the whole flow in a WebKit private session', () => {
     expect(loaded).toMatch(/test\/tiny-gpt2 is ready/);
     const storage = await waitInPage(browser, () => document.querySelector('#storage-info')?.textContent ?? '', (s) => /session only/.test(s), 30_000, 'the storage note');
     expect(storage).toMatch(/refuses files .*kept for this session only/);
+    expect(storage).toMatch(/^[\d.]+ [KMG]?B used — /); // no quota figure here: none is invented
     phase('model');
 
     // A few steps, then the page writes.
