@@ -2,6 +2,7 @@
  * Several people, one bot: huggingtweets' balancing, and its thresholds on how much text is
  * enough to train on.
  */
+import { formatInt } from '../locale';
 import { mulberry32 } from '../random';
 import type { Network, ParsedArchive } from './types';
 
@@ -103,7 +104,7 @@ export function mergeArchives(
 /** Characters of `texts` joined with <|endoftext|>, and whether that is enough to train on. */
 export function checkTrainingText(texts: string[]): TrainingTextCheck {
   const chars = texts.length === 0 ? 0 : totalChars(texts) + END_OF_TEXT.length * (texts.length - 1);
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = formatInt;
   if (chars < REFUSE_BELOW_CHARS) {
     return {
       chars,

@@ -5,6 +5,7 @@
  */
 import { charCount, checkTrainingText, END_OF_TEXT, mergeArchives, readArchive, readArchiveFolder, type ParsedArchive } from '../archive/index';
 import type { ArchiveInput, ArchiveSummary, TrainingDataInfo } from './api';
+import { formatInt } from '../locale';
 
 export interface StoredArchive {
   summary: ArchiveSummary;
@@ -89,7 +90,7 @@ export class ArchiveSet {
     const people = this.items.map((a) => ({ who: a.summary.username ? `@${a.summary.username}` : a.summary.fileName, chars: keptChars(a.tweets) })).filter((p) => p.chars > 0);
     if (people.length < 2) return '';
     const most = Math.max(...people.map((p) => p.chars));
-    const n = (x: number) => x.toLocaleString('en-US');
+    const n = formatInt;
     const weights = people.map((p) => `${p.who} ${p.chars === most ? 'once' : `about ${(most / p.chars).toFixed(1)}×`}`).join(', ');
     return `Balancing: each person weighs the same, so each epoch repeats the smaller archives up to ${n(most)} characters each (${weights}).`;
   }

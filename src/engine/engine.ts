@@ -202,7 +202,8 @@ export class EngineImpl implements Engine {
   async storage(): Promise<StorageInfo> {
     const store = this.storage$();
     const est = await store.estimate().catch(() => null);
-    return { persistent: store.persistent, note: this.storageNote, usage: est?.usage ?? null, quota: est?.quota ?? null, persisted: null };
+    // The store's own reason appears once a write found out it refuses Blobs or writes.
+    return { persistent: store.persistent, note: this.storageNote ?? store.reason ?? null, usage: est?.usage ?? null, quota: est?.quota ?? null, persisted: null };
   }
 
   async renameModel(id: string, name: string): Promise<void> {

@@ -94,7 +94,8 @@ export async function modelFiles(source: ModelSource, opts: ModelFilesOptions): 
     meta = { id: record.id, name: record.name, kind: record.kind, baseRepo: record.baseRepo };
     reportStored({ ...files, ...adapter?.files }, opts.onProgress);
   }
-  return { files, meta, networkBytes, persisted, adapter };
+  // A store that moved to memory while it wrote these files keeps them for this session only.
+  return { files, meta, networkBytes, persisted: persisted && store.persistent, adapter };
 }
 
 /** Files already in hand (dropped, or read from the library): each reported as complete, from cache. */

@@ -16,6 +16,7 @@ import type { BackendName, TrainProgress, TrainSettings } from './api';
 import type { LoadedModel } from './loaded-model';
 import type { PersonLoss } from './quality';
 import { nextTask } from './next-task';
+import { formatInt } from '../locale';
 
 export const CHECKPOINT_ID = 'current';
 
@@ -186,7 +187,7 @@ export async function datasetFor(
         lr: 0,
         mode: mode.mode,
         modeReason: mode.reason,
-        message: `Preparing the tweets: ${tweetsDone.toLocaleString('en-US')} of ${tweets.toLocaleString('en-US')} tokenized${gate.isPaused ? ' (paused)' : ''}…`,
+        message: `Preparing the tweets: ${formatInt(tweetsDone)} of ${formatInt(tweets)} tokenized${gate.isPaused ? ' (paused)' : ''}…`,
         prepared: { done: tweetsDone, total: tweets },
       });
     },

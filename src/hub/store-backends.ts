@@ -1,6 +1,8 @@
 /**
- * The two places the store keeps its values: IndexedDB (through idb) and, where IndexedDB is
- * missing or refuses to open, memory. Both give the few primitives `BackedStore` (store.ts) needs.
+ * The places the store keeps its values: IndexedDB (through idb); where IndexedDB is missing or
+ * refuses to open, memory; and where it opens but refuses writes, memory over it (`OverlayBackend`:
+ * new values in memory, the values already stored still read). Each gives the few primitives
+ * `BackedStore` (store.ts) needs.
  */
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { ArchiveRecord, CheckpointRecord, ModelRecord, PartialChunk, StoredFileRow } from './store-records';
@@ -59,8 +61,9 @@ export class IdbBackend implements Backend {
   async update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean> {
     const tx = this.db.transaction(store, 'readwrite');
     const next = change((await tx.store.get(key)) as T | undefined);
-    if (next !== undefined) await tx.store.put(next);
-    await tx.done;
+    // A refused put also rejects tx.done: await both, so neither rejection goes unhandled.
+    if (next !== undefined) await Promise.all([tx.store.put(next), tx.done]);
+    else await tx.done;
     return next !== undefined;
   }
   getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
@@ -111,9 +114,7 @@ export class MemoryBackend implements Backend {
     return t;
   }
   private keyOf(store: StoreName, value: object): Key {
-    const path = KEY_PATHS[store];
-    const parts = path.map((p) => (value as Record<string, string | number>)[p]);
-    return path.length === 1 ? (parts[0] as string) : parts;
+    return keyFrom(KEY_PATHS[store], value);
   }
   async get<T>(store: StoreName, key: Key): Promise<T | undefined> {
     const row = this.table(store).get(JSON.stringify(key));
@@ -151,3 +152,58 @@ export class MemoryBackend implements Backend {
   close(): void {}
 }
 
+
+/**
+ * Memory over a backend that refuses writes: writes go to memory, reads see memory first and then
+ * what the backend already held (a library stored on an earlier visit stays listed and loadable);
+ * deletes reach both, a refused delete below only leaving the old value where it was.
+ */
+export class OverlayBackend implements Backend {
+  private readonly top = new MemoryBackend();
+  constructor(private readonly below: Backend) {}
+
+  async get<T>(store: StoreName, key: Key): Promise<T | undefined> {
+    return (await this.top.get<T>(store, key)) ?? (await this.below.get<T>(store, key).catch(() => undefined));
+  }
+  async has(store: StoreName, key: Key): Promise<boolean> {
+    return (await this.top.has(store, key)) || (await this.below.has(store, key).catch(() => false));
+  }
+  put(store: StoreName, value: object): Promise<void> {
+    return this.top.put(store, value);
+  }
+  async delete(store: StoreName, key: Key): Promise<void> {
+    await this.top.delete(store, key);
+    await this.below.delete(store, key).catch(() => undefined);
+  }
+  async update<T>(store: StoreName, key: Key, change: (value: T | undefined) => T | undefined): Promise<boolean> {
+    const next = change(await this.get<T>(store, key));
+    if (next !== undefined) await this.top.put(store, next as object);
+    return next !== undefined;
+  }
+  async getAll<T>(store: StoreName, prefix?: Array<string | number>): Promise<T[]> {
+    const rows = new Map<string, { key: Key; value: T }>();
+    const add = (value: T) => {
+      const key = keyFrom(KEY_PATHS[store], value);
+      rows.set(JSON.stringify(key), { key, value });
+    };
+    (await this.below.getAll<T>(store, prefix).catch(() => [] as T[])).forEach(add);
+    (await this.top.getAll<T>(store, prefix)).forEach(add); // memory's values win
+    return [...rows.values()].sort((a, b) => compareKeys(a.key, b.key)).map((r) => r.value);
+  }
+  async deletePrefix(store: StoreName, prefix: Array<string | number>): Promise<void> {
+    await this.top.deletePrefix(store, prefix);
+    await this.below.deletePrefix(store, prefix).catch(() => undefined);
+  }
+  async clear(store: StoreName): Promise<void> {
+    await this.top.clear(store);
+    await this.below.clear(store).catch(() => undefined);
+  }
+  close(): void {
+    this.below.close();
+  }
+}
+
+function keyFrom(path: string[], value: unknown): Key {
+  const parts = path.map((p) => (value as Record<string, string | number>)[p]);
+  return path.length === 1 ? (parts[0] as string) : parts;
+}

@@ -17,13 +17,17 @@
  * rewrites old rows once.
  * When IndexedDB is missing or refuses to open, `openStore` hands back a MemoryStore with the same
  * interface, `persistent: false` and the reason, so the app still works for the session.
+ * Where it opens but refuses Blob values (Safari's private windows), the first file write finds
+ * out: files are then stored as bytes (`bytes`, the old format) and `reason` says so. Where it
+ * refuses a write for any other reason than a full disk, the store moves to memory over what is
+ * already stored (`OverlayBackend`): `persistent` turns false and `reason` says why.
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import { StorageFullError, isQuotaError } from './errors';
-import type { ArchiveRecord, CheckpointRecord, ModelInput, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, StoredFile, StoredFileRow } from './store-records';
-import { IdbBackend, KEY_PATHS, MemoryBackend, type Backend, type StoreName, type TweetgptSchema } from './store-backends';
+import type { ArchiveRecord, CheckpointRecord, ModelInput, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, Store, StoredFile, StoredFileRow } from './store-records';
+import { IdbBackend, KEY_PATHS, MemoryBackend, OverlayBackend, type Backend, type StoreName, type TweetgptSchema } from './store-backends';
 
-export type { ArchiveRecord, CheckpointRecord, ModelInput, ModelKind, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, StoredFile } from './store-records';
+export type { ArchiveRecord, CheckpointRecord, ModelInput, ModelKind, ModelRecord, PartialChunk, PartialDownload, StorageEstimate, Store, StoredFile } from './store-records';
 
 export const DB_NAME = 'tweetgpt';
 const DB_VERSION = 1;
@@ -33,53 +37,6 @@ async function rowBytes(row: StoredFileRow): Promise<Uint8Array> {
   if (row.blob) return new Uint8Array(await row.blob.arrayBuffer());
   if (row.bytes) return row.bytes;
   throw new Error(`The stored file ${row.repo}/${row.file} holds no bytes.`);
-}
-
-export interface Store {
-  /** false for the in-memory fallback: nothing survives the page */
-  readonly persistent: boolean;
-  /** why the store is not persistent, in words */
-  readonly reason?: string;
-
-  putFile(repo: string, revision: string, file: string, bytes: Uint8Array): Promise<{ size: number; sha256: string }>;
-  getFile(repo: string, revision: string, file: string): Promise<StoredFile | undefined>;
-  hasFiles(repo: string, revision: string, names: string[]): Promise<boolean>;
-  /**
-   * Rewrite the named files of repo@revision still stored in the pre-Blob format (a Uint8Array
-   * value) as Blobs, which read several times faster; returns how many were rewritten.
-   */
-  migrateFiles(repo: string, revision: string, names: string[]): Promise<number>;
-  /** Delete the named files, or every file of repo@revision when no names are given. */
-  deleteFiles(repo: string, revision: string, names?: string[]): Promise<void>;
-
-  putPartialChunk(chunk: PartialChunk): Promise<void>;
-  getPartial(repo: string, revision: string, file: string): Promise<PartialDownload | undefined>;
-  clearPartial(repo: string, revision: string, file: string): Promise<void>;
-
-  /** Store `files` (if given) under the model's fileRepo, then the record as complete. */
-  putModel(model: ModelInput, files?: Record<string, Uint8Array>): Promise<ModelRecord>;
-  getModel(id: string): Promise<ModelRecord | undefined>;
-  /** complete models only, newest first */
-  listModels(): Promise<ModelRecord[]>;
-  getModelFiles(id: string): Promise<Record<string, Uint8Array>>;
-  renameModel(id: string, name: string): Promise<void>;
-  /** Remove the record and its files (and any partial downloads of them). */
-  deleteModel(id: string): Promise<void>;
-
-  putCheckpoint(id: string, meta: unknown, tensors: Record<string, Float32Array>): Promise<void>;
-  getCheckpoint(id: string): Promise<CheckpointRecord | undefined>;
-  deleteCheckpoint(id: string): Promise<void>;
-
-  putArchive(archive: Omit<ArchiveRecord, 'savedAt'> & { savedAt?: number }): Promise<void>;
-  /** The kept archives in the order they were added (savedAt, oldest first): the merge depends on it. */
-  getArchives(): Promise<ArchiveRecord[]>;
-  /** Delete one kept archive, or all of them when no id is given. */
-  deleteArchives(id?: string): Promise<void>;
-
-  estimate(): Promise<StorageEstimate>;
-  /** Ask the browser not to evict this origin's data; false where unsupported (e.g. in a worker). */
-  persist(): Promise<boolean>;
-  close(): void;
 }
 
 /** The id of a downloaded base model. */
@@ -103,28 +60,60 @@ function ownTensor(t: Float32Array): Float32Array {
   return t.byteOffset === 0 && t.byteLength === t.buffer.byteLength ? t : t.slice();
 }
 
+function message(err: unknown): string {
+  return (err as Error | undefined)?.message || String(err);
+}
+
 abstract class BackedStore implements Store {
+  /** whether files go in as Blobs; false once the browser refused one */
+  private blobs = true;
+
   protected constructor(
-    private readonly backend: Backend,
-    readonly persistent: boolean,
-    readonly reason?: string,
+    private backend: Backend,
+    public persistent: boolean,
+    public reason?: string,
   ) {}
 
-  /** A write; quota failures become StorageFullError naming what could not be kept. */
+  /**
+   * A write; quota failures become StorageFullError naming what could not be kept. Any other
+   * refusal moves the store to memory (over what it already holds) and writes there.
+   */
   private async write(store: StoreName, value: object, what: string): Promise<void> {
     try {
       await this.backend.put(store, value);
     } catch (err) {
       if (isQuotaError(err)) throw new StorageFullError(what, { cause: err });
-      throw err;
+      if (!this.persistent) throw err;
+      this.backend = new OverlayBackend(this.backend);
+      this.persistent = false;
+      this.reason = `This browser's storage refused to keep ${what} (${message(err)}), so models are kept for this session only, in memory.`;
+      await this.backend.put(store, value);
     }
+  }
+
+  /** The browser refused a Blob value (Safari's private windows do): files go in as bytes from now on. */
+  private blobsRefused(err: unknown): void {
+    this.blobs = false;
+    this.reason ??=
+      `This browser's storage refuses files (${message(err)}), as Safari's private windows do: ` +
+      'models are stored as plain bytes and kept for this session only (a private window forgets them when it closes).';
   }
 
   async putFile(repo: string, revision: string, file: string, bytes: Uint8Array) {
     const sha256 = await sha256Hex(bytes);
-    // The Blob holds a copy of exactly the view's bytes, whatever buffer they sit in.
-    const record: StoredFileRow = { repo, revision, file, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), size: bytes.byteLength, sha256, storedAt: Date.now() };
-    await this.write('files', record, `${repo}/${file}`);
+    const row: StoredFileRow = { repo, revision, file, size: bytes.byteLength, sha256, storedAt: Date.now() };
+    const what = `${repo}/${file}`;
+    if (this.blobs) {
+      try {
+        // The Blob holds a copy of exactly the view's bytes, whatever buffer they sit in.
+        await this.backend.put('files', { ...row, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) });
+        return { size: bytes.byteLength, sha256 };
+      } catch (err) {
+        if (isQuotaError(err)) throw new StorageFullError(what, { cause: err });
+        this.blobsRefused(err);
+      }
+    }
+    await this.write('files', { ...row, bytes: ownBytes(bytes) }, what);
     return { size: bytes.byteLength, sha256 };
   }
 
@@ -138,13 +127,20 @@ abstract class BackedStore implements Store {
   async migrateFiles(repo: string, revision: string, names: string[]) {
     let rewritten = 0;
     for (const name of names) {
-      // One transaction per file: a model deleted meanwhile is not brought back.
-      const changed = await this.backend.update<StoredFileRow>('files', [repo, revision, name], (row) => {
-        if (!row || row.blob || !row.bytes) return undefined;
-        const { bytes, ...rest } = row;
-        return { ...rest, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
-      });
-      if (changed) rewritten++;
+      // Where Blobs are refused (or the store moved to memory) the bytes rows stay as they are.
+      if (!this.blobs || !this.persistent) break;
+      try {
+        // One transaction per file: a model deleted meanwhile is not brought back.
+        const changed = await this.backend.update<StoredFileRow>('files', [repo, revision, name], (row) => {
+          if (!row || row.blob || !row.bytes) return undefined;
+          const { bytes, ...rest } = row;
+          return { ...rest, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
+        });
+        if (changed) rewritten++;
+      } catch (err) {
+        if (isQuotaError(err)) throw new StorageFullError(`${repo}/${name}`, { cause: err });
+        this.blobsRefused(err); // the row is untouched: the transaction that failed wrote nothing
+      }
     }
     return rewritten;
   }

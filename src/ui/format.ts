@@ -1,4 +1,5 @@
-/** Number and time formatting for the page. */
+/** Number and time formatting for the page (locales through ../locale, which never throws). */
+import { formatInt } from '../locale';
 
 export function bytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '?';
@@ -26,7 +27,7 @@ export function num(n: number | null | undefined, digits = 3): string {
 }
 
 export function int(n: number): string {
-  return n.toLocaleString('en-US');
+  return formatInt(n);
 }
 
 export function date(iso: string | null): string {

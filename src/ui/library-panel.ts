@@ -11,7 +11,9 @@ export function mountLibraryPanel(app: App, models: ModelPanel): void {
   const refresh = async () => {
     const [entries, storage] = await Promise.all([app.engine.library(), app.engine.storage()]);
     storage.persisted = (await navigator.storage?.persisted?.().catch(() => null)) ?? null;
-    const parts = [storage.usage !== null ? `${bytes(storage.usage)} used of ${bytes(storage.quota)} available to this page` : 'storage use unknown'];
+    // WebKit's private sessions report usage but no quota: say only what is known.
+    const used = storage.usage !== null ? `${bytes(storage.usage)} used${storage.quota !== null ? ` of ${bytes(storage.quota)} available to this page` : ''}` : 'storage use unknown';
+    const parts = [used];
     if (storage.persisted === true) parts.push('kept safe from eviction');
     $('storage-info').textContent = parts.join(' · ') + (storage.note ? ` — ${storage.note}` : '');
     list.replaceChildren();

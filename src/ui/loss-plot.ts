@@ -1,12 +1,31 @@
-/** The live loss plot: train loss per step and validation loss at each evaluation (uPlot). */
-import uPlot from 'uplot';
+/**
+ * The live loss plot: train loss per step and validation loss at each evaluation (uPlot).
+ * uPlot is optional: it is loaded lazily, on the first point, so a browser that rejects it (it
+ * builds `Intl.NumberFormat(navigator.language)` as its module loads, and WebKitGTK under a POSIX
+ * locale says "C") loses the plot, never the page. The locale is made safe before it loads.
+ */
+import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { safeNavigatorLanguage } from '../locale';
+
+let library: Promise<typeof uPlot> | null = null;
+
+/** The uPlot class, loaded once (a failed load is tried again by the next plot). */
+function loadUPlot(): Promise<typeof uPlot> {
+  library ??= (async () => {
+    safeNavigatorLanguage();
+    return (await import('uplot')).default;
+  })();
+  library.catch(() => (library = null));
+  return library;
+}
 
 export class LossPlot {
   private readonly steps: number[] = [];
   private readonly train: Array<number | null> = [];
   private readonly val: Array<number | null> = [];
   private plot: uPlot | null = null;
+  private loading = false;
 
   constructor(private readonly el: HTMLElement) {
     // The plot follows its box (a phone turned, a narrow window): never wider than the page.
@@ -21,6 +40,7 @@ export class LossPlot {
     this.steps.length = this.train.length = this.val.length = 0;
     this.plot?.destroy();
     this.plot = null;
+    this.el.dataset.points = '0';
   }
 
   add(step: number, train: number | null, val: number | null): void {
@@ -34,6 +54,7 @@ export class LossPlot {
       this.train.push(train);
       this.val.push(val);
     }
+    this.el.dataset.points = String(this.points);
     this.draw();
   }
 
@@ -42,21 +63,37 @@ export class LossPlot {
     return this.steps.length;
   }
 
+  private data(): uPlot.AlignedData {
+    return [this.steps, this.train, this.val];
+  }
+
   private draw(): void {
-    const data: uPlot.AlignedData = [this.steps, this.train, this.val];
-    if (!this.plot) {
-      this.plot = new uPlot(
-        {
-          width: this.width(),
-          height: 220,
-          scales: { x: { time: false } },
-          axes: [{ label: 'step' }, { label: 'loss' }],
-          series: [{}, { label: 'train', stroke: '#1d9bf0', spanGaps: true }, { label: 'validation', stroke: '#f91880', spanGaps: true, points: { size: 6 } }],
-        },
-        data,
-        this.el,
-      );
-    } else this.plot.setData(data);
-    this.el.dataset.points = String(this.points);
+    if (this.plot) return this.plot.setData(this.data());
+    if (this.loading) return; // drawn with every point so far once uPlot is here
+    this.loading = true;
+    loadUPlot()
+      .then((UPlot) => {
+        this.el.querySelector('.plot-unavailable')?.remove();
+        if (this.plot || this.points === 0) return;
+        this.plot = new UPlot(
+          {
+            width: this.width(),
+            height: 220,
+            scales: { x: { time: false } },
+            axes: [{ label: 'step' }, { label: 'loss' }],
+            series: [{}, { label: 'train', stroke: '#1d9bf0', spanGaps: true }, { label: 'validation', stroke: '#f91880', spanGaps: true, points: { size: 6 } }],
+          },
+          this.data(),
+          this.el,
+        );
+      })
+      .catch((err: unknown) => {
+        if (this.el.querySelector('.plot-unavailable')) return;
+        const note = document.createElement('p');
+        note.className = 'plot-unavailable';
+        note.textContent = `The loss plot cannot be drawn in this browser (${(err as Error)?.message ?? String(err)}); the figures above still follow the training.`;
+        this.el.append(note);
+      })
+      .finally(() => (this.loading = false));
   }
 }
