@@ -38,6 +38,11 @@ export interface EngineInit {
   storageAvailable: boolean;
   /** Backends not to use (after a GPU was lost, the page restarts the engine without webgpu). */
   avoid: BackendName[];
+  /**
+   * False: start wasm single-threaded. The page asks this after a worker stopped answering during a
+   * threaded start (Firefox sometimes never starts wasm's thread workers, and the engine blocks).
+   */
+  wasmThreads?: boolean;
 }
 
 /** Something the engine cannot recover from by itself; the page restarts it. */
@@ -298,6 +303,8 @@ export interface GenerateEvent {
 
 export interface Engine {
   init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport>;
+  /** Answers at once with what the engine is doing ("starting wasm with 2 threads"): a worker that does not answer is blocked, not busy. */
+  ping(): Promise<string>;
   /** Fault injection for the tests: destroys the WebGPU device as a driver reset would. */
   debugLoseDevice(): Promise<void>;
 

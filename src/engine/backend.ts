@@ -81,8 +81,15 @@ export const DEFAULT_DEADLINES: Deadlines = { startMs: 20_000, probeMs: 20_000 }
 /** wasm threads asked for at start-up (1 once wasm fell back to its single-threaded build). */
 let wasmThreadsAsked = 1;
 
-function configureWasm(): void {
+/** Where the start-up is, for the page's liveness check (`Engine.ping`). */
+let onStage: (stage: string) => void = () => {};
+
+function configureWasm(allowThreads: boolean): void {
   setWasmPaths(WASM_FILES);
+  if (!allowThreads) {
+    wasmWithoutThreads();
+    return;
+  }
   // Threads need SharedArrayBuffer, which needs cross-origin isolation.
   const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
@@ -125,6 +132,7 @@ type StartResult = { ok: true } | { ok: false; why: string };
 
 /** Starts one backend within the deadline; a start that hangs counts as "did not start". */
 async function startWithin(name: BackendName, ms: number): Promise<StartResult> {
+  onStage(`starting ${name}${name === 'wasm' ? (wasmThreadsAsked > 1 ? ` with ${wasmThreadsAsked} threads` : ' single-threaded') : ''}`);
   try {
     return (await withDeadline(tf.setBackend(name), ms, `${name}'s start`)) ? { ok: true } : { ok: false, why: 'not available on this device' };
   } catch (err) {
@@ -174,6 +182,7 @@ function getThreadsCountSafe(): number {
 
 async function probe(name: BackendName, deadlines: Deadlines, notes: string[]): Promise<BackendProbe> {
   if (!(await startBackend(name, deadlines.startMs, notes))) return { name, gflops: null, note: 'did not start' };
+  onStage(`timing ${name}`);
   try {
     const gflops = await withDeadline(measureMatMul(), deadlines.probeMs, `${name}'s timed matMul`);
     return { name, gflops, note: `${gflops.toFixed(1)} GFLOP/s` };
@@ -193,8 +202,17 @@ export function webgpuDevice(): GPUDevice | null {
   return (tf.backend() as unknown as { device?: GPUDevice }).device ?? null;
 }
 
-export async function pickBackend(forced: BackendName | null, avoid: BackendName[] = [], deadlines: Deadlines = DEFAULT_DEADLINES): Promise<BackendReport> {
-  configureWasm();
+export interface PickOptions {
+  /** False: wasm starts single-threaded (the page's retry after a worker blocked in the threaded start). */
+  wasmThreads?: boolean;
+  /** Told each start-up stage, so a worker that stops answering can say where it stopped. */
+  onStage?: (stage: string) => void;
+}
+
+export async function pickBackend(forced: BackendName | null, avoid: BackendName[] = [], deadlines: Deadlines = DEFAULT_DEADLINES, opts: PickOptions = {}): Promise<BackendReport> {
+  onStage = opts.onStage ?? (() => {});
+  configureWasm(opts.wasmThreads ?? true);
+  onStage('asking for a WebGPU adapter');
   /** What went wrong on the way (a start past its deadline, a fallback), for the page to say. */
   const notes: string[] = [];
   const adapter = await withDeadline(describeAdapter(), deadlines.startMs, 'The WebGPU adapter request').catch((err: Error) => {

@@ -40,7 +40,7 @@ import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
 import { exportModelGguf, exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
 import { adapterToKeep, applyAdapter, checkAdapter, refuseUsedBase, exportAdapterZip, libraryEntries, mergedBotFiles } from './adapters';
-import { pickBackend, webgpuDevice } from './backend';
+import { DEFAULT_DEADLINES, pickBackend, webgpuDevice, withDeadline } from './backend';
 import { CopyChecker } from './copy-check';
 import { gameRound, measureQuality, peopleLosses } from './quality';
 import { writeTweets } from './writing';
@@ -64,9 +64,16 @@ export class EngineImpl implements Engine {
   /** The last fine-tune's quality, also when storage could not keep the model (private windows). */
   private lastQuality: { modelId: string; quality: QualityReport } | null = null;
 
+  /** What the engine is doing, for `ping` (start-up stages). */
+  private stage = 'idle';
+
+  async ping(): Promise<string> {
+    return this.stage;
+  }
+
   async init(opts: EngineInit, onFault: (f: EngineFault) => void): Promise<BackendReport> {
     this.modelHost = opts.modelHost;
-    this.backend = await pickBackend(opts.backend, opts.avoid);
+    this.backend = await pickBackend(opts.backend, opts.avoid, DEFAULT_DEADLINES, { wasmThreads: opts.wasmThreads ?? true, onStage: (s) => (this.stage = s) });
     // A lost GPU (driver reset, device removed, too long a kernel) kills every tensor: training and
     // generation cannot go on here. The page restarts the engine on another backend.
     void webgpuDevice()?.lost.then((info) => {
@@ -74,10 +81,13 @@ export class EngineImpl implements Engine {
       this.generation?.abort();
       onFault({ kind: 'device-lost', message: `The GPU stopped working (${info.reason === 'destroyed' ? 'device destroyed' : info.message || 'device lost'}).` });
     });
+    this.stage = 'opening storage';
     this.store = opts.storageAvailable ? await openStore() : new MemoryStore('This browser gives the page no storage (a private window?), so models are kept only until the page closes.');
     if (!this.store.persistent) this.storageNote = this.store.reason ?? 'This browser gives no storage: models are kept only until the page closes.';
-    const kept = await this.store.getArchives().catch(() => []);
+    this.stage = 'reading the kept archives';
+    const kept = await withDeadline(this.store.getArchives(), DEFAULT_DEADLINES.startMs, 'Reading the kept archives').catch(() => []);
     this.archives.restore(kept.map((r) => ({ summary: r.summary as ArchiveSummary, tweets: r.tweets as string[], tweetDates: r.tweetDates as Array<string | null> | undefined, addedAt: r.savedAt })));
+    this.stage = 'ready';
     return this.backend;
   }
 

@@ -17,6 +17,7 @@ import { mountLibraryPanel } from './library-panel';
 import { ensureIsolation } from './isolation';
 import { mountQualityPanel } from './quality-panel';
 import { mountGamePanel } from './game-panel';
+import { watchWorker, WorkerBlocked } from './watchdog';
 
 const params = new URLSearchParams(location.search);
 let forced = params.get('backend') as BackendName | null;
@@ -75,6 +76,13 @@ const BOOT_DEADLINE_MS = 180_000;
 
 class BootTimeout extends Error {}
 
+/** False once a worker blocked in a threaded wasm start: every later engine starts wasm single-threaded. */
+let wasmThreads = true;
+/** How long a starting engine worker may answer nothing before the page takes it for blocked (src/ui/watchdog.ts). */
+const BLOCKED_MS = 30_000;
+/** Says, beside the backend, that the first worker blocked and what was done. */
+let blockedNote: string | null = null;
+
 function bootDeadline(): { promise: Promise<never>; clear(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<never>((_, reject) => {
@@ -91,13 +99,15 @@ async function boot(): Promise<void> {
   $('backend-name').textContent = 'Starting the engine…';
   $('backend-reason').textContent = '';
   const deadline = bootDeadline();
+  const watch = watchWorker(() => app.engine.ping(), { silentMs: blockedNote ? 3 * BLOCKED_MS : BLOCKED_MS });
   try {
-    const init = app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable(), avoid }, Comlink.proxy(onFault));
-    const report = await Promise.race([init, deadline.promise]).catch((err: unknown) => {
+    const init = app.engine.init({ backend: forced, modelHost, storageAvailable: await storageAvailable(), avoid, wasmThreads }, Comlink.proxy(onFault));
+    const report = await Promise.race([init, deadline.promise, watch.promise]).catch((err: unknown) => {
       // A worker stuck in its start is of no further use: stop it so it frees its threads.
-      if (err instanceof BootTimeout) client.restart();
+      if (err instanceof BootTimeout || err instanceof WorkerBlocked) client.restart();
       throw err;
     });
+    if (blockedNote) report.notes.unshift(blockedNote);
     app.state.backend = report;
     status.dataset.state = 'ready';
     showBackend(report);
@@ -105,12 +115,25 @@ async function boot(): Promise<void> {
     restartBtn.hidden = true;
     app.emit('engine');
   } catch (err) {
+    if (err instanceof WorkerBlocked && !blockedNote) {
+      // Once: a worker that never answered is started again; one blocked in wasm's threaded start
+      // is started again with the threads that blocked it left out.
+      const inWasm = /wasm/.test(err.stage) && wasmThreads;
+      if (inWasm) wasmThreads = false;
+      blockedNote = inWasm
+        ? `The first engine stopped answering while ${err.stage} (Firefox sometimes never starts wasm's thread workers); it was stopped and the engine started again with single-threaded wasm.`
+        : `The first engine worker answered nothing for ${Math.round(BLOCKED_MS / 1000)} s while ${err.stage} (Firefox now and then never starts a worker); it was stopped and a new one started.`;
+      deadline.clear();
+      watch.stop();
+      return boot();
+    }
     status.dataset.state = 'error';
     $('backend-name').textContent = 'The engine could not start.';
     say(errorBox, errorText(err), 'error');
     restartBtn.hidden = false;
   } finally {
     deadline.clear();
+    watch.stop();
   }
 }
 
