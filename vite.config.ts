@@ -1,6 +1,7 @@
 import { defineConfig, loadEnv, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { wasmThreadPool } from './scripts/wasm-thread-pool';
+import { buildStamp } from './scripts/build-stamp';
 
 /**
  * Cross-origin isolation (COOP + COEP) lets the wasm backend use threads (SharedArrayBuffer).
@@ -82,7 +83,7 @@ export default defineConfig(({ mode }) => {
     wasmThreadPool(),
     crossOriginIsolation(),
     // Dev keeps the CSP off: vite's client injects inline scripts and a websocket.
-    ...(mode === 'production' ? [securityHeaders(modelHosts)] : []),
+    ...(mode === 'production' ? [securityHeaders(modelHosts), buildStamp()] : []),
     // The app shell works offline once visited: a service worker precaches every built asset.
     VitePWA({
       // Our own worker (src/sw.ts): it precaches like the generated one and also gives the page the
