@@ -77,7 +77,7 @@ export async function writeOnnx(
   };
   await put(layout.head);
   // A quantized matrix gives two initializers in a row (int8, scale): converted once.
-  let quantized: { source: string; q: Int8Array; scales: Float32Array } | null = null;
+  let quantized = null as { source: string; q: Int8Array; scales: Float32Array } | null;
   for (let t = 0; t < plan.initializers.length; t++) {
     const info: PlannedInitializer = plan.initializers[t];
     let data: Uint8Array;
