@@ -120,10 +120,10 @@ export async function saveOnnx(model: GPT2, options: OnnxOptions): Promise<Uint8
 
 /** The same file as a Blob of its parts (no whole-file copy), for the page's export zip. */
 export async function onnxBlob(config: GPT2Config, source: TensorSource, options: OnnxOptions): Promise<Blob> {
+  // Float parts view the source's buffer (no copy): the Blob copies each part once, as it is made.
   const parts: BlobPart[] = [];
-  // Parts that view a shared weight buffer are copied: the Blob must not keep the whole file alive.
   await writeOnnx(config, source, options, (bytes) => {
-    parts.push(bytes.slice() as Uint8Array<ArrayBuffer>);
+    parts.push(bytes as Uint8Array<ArrayBuffer>);
   });
   return new Blob(parts, { type: 'application/octet-stream' });
 }

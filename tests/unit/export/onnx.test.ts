@@ -132,3 +132,31 @@ describe('saveOnnx in onnxruntime-node', () => {
     expect(Array.from(quantizePerChannel(new Float32Array(2), 1, 2, 0).scales)).toEqual([1]);
   });
 });
+
+describe('the export zip', () => {
+  test('holds onnx/model.onnx and onnx/model_quantized.onnx, the same files saveOnnx writes of the stored weights', async () => {
+    const { exportModelZip } = await import('../../../src/engine/library');
+    const { BlobReader, Uint8ArrayWriter, ZipReader } = await import('@zip.js/zip.js');
+    const { tinyFile } = await import('../../helpers/fixtures');
+    const files = { 'config.json': tinyFile('config.json'), 'model.safetensors': tinyFile('model.safetensors'), 'tokenizer.json': tinyFile('tokenizer.json'), 'tokenizer_config.json': tinyFile('tokenizer_config.json') };
+    const record = { id: 'local/x', name: 'x-bot', kind: 'finetuned', baseRepo: 'test/tiny-gpt2', revision: 'main', fileRepo: 'local/x', files: Object.keys(files), sizeBytes: 0, createdAt: 0, complete: true } as const;
+    const { blob } = await exportModelZip(record, files);
+    const reader = new ZipReader(new BlobReader(blob), { useWebWorkers: false });
+    const entries = await reader.getEntries();
+    const read = async (name: string): Promise<Uint8Array> => {
+      const e = entries.find((x) => x.filename === name);
+      if (!e || e.directory) throw new Error(`${name} missing`);
+      return e.getData(new Uint8ArrayWriter(), { useWebWorkers: false });
+    };
+    const plain = await loadGPT2(files);
+    try {
+      for (const [dtype, name] of [['fp32', 'onnx/model.onnx'], ['q8', 'onnx/model_quantized.onnx']] as const) {
+        expect(Buffer.from(await read(name)).equals(Buffer.from(await saveOnnx(plain, { dtype })))).toBe(true);
+      }
+    } finally {
+      plain.dispose();
+      await reader.close();
+    }
+    expect(new TextDecoder().decode(await read('README.md'))).toContain("pipeline('text-generation', 'x-bot', { model_file_name: 'model' })");
+  });
+});
