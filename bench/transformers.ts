@@ -11,7 +11,7 @@
  * asserted about speed; the exit code is 1 when a run fails. How many greedy tokens agree is
  * reported (random weights: a near-tie can end the agreement).
  *
- *   npx tsx --expose-gc bench/transformers.ts [--new-tokens=128] [--no-build]
+ *   npx tsx --expose-gc bench/transformers.ts [--new-tokens=128] [--rounds=2] [--no-build]
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ function option(name: string, fallback: string): string {
   return arg ? arg.slice(name.length + 3) : fallback;
 }
 const newTokens = Number(option('new-tokens', '128'));
+const rounds = Number(option('rounds', '2'));
 const SEED = 1;
 const PROMPT = 'The best thing about today was that I';
 const REPO = 'bench/gpt2-random-onnx';
@@ -124,7 +125,7 @@ function peakRendererBytes(profileDir: string): number | null {
   if (!existsSync('/proc/self/status')) return null;
   const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/); // Chromium rewrites its argv into one space-separated string
       const ppid = Number(/^\d+ \(.*\) \S+ (\d+)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
       return { pid: Number(pid), ppid, cmd };
     } catch {
@@ -175,9 +176,18 @@ async function main(): Promise<void> {
   try {
     const args: TjsBenchArgs = { seed: SEED, promptIds, newTokens, repo: REPO };
     progress(`running: prompt ${promptIds.length} tokens, ${newTokens} new tokens`);
-    const ours = await runEngine(site.url, args, 'ours', 0);
-    const fp32Run = await runEngine(site.url, args, 'fp32', ours.threads);
-    const q8Run = await runEngine(site.url, args, 'q8', ours.threads);
+    // The machine is shared and its load drifts: the engines take turns, `rounds` times, and each
+    // engine's best round is compared (every round is in the JSON and the table's detail).
+    const runs: Record<TjsEngine, Array<Awaited<ReturnType<typeof runEngine>>>> = { ours: [], fp32: [], q8: [] };
+    for (let round = 0; round < rounds; round++) {
+      runs.ours.push(await runEngine(site.url, args, 'ours', 0));
+      for (const engine of ['fp32', 'q8'] as const) runs[engine].push(await runEngine(site.url, args, engine, runs.ours[0].threads));
+    }
+    const best = (e: TjsEngine) => runs[e].reduce((a, b) => (b.tokensPerSec > a.tokensPerSec ? b : a));
+    const rates = (e: TjsEngine) => `rounds: ${runs[e].map((r) => r.tokensPerSec.toFixed(1)).join(', ')} tok/s`;
+    const ours = best('ours');
+    const fp32Run = best('fp32');
+    const q8Run = best('q8');
     const env = ours.env;
     const agree = (ids: number[]): number => {
       let n = 0;
@@ -192,9 +202,9 @@ async function main(): Promise<void> {
       '',
       '| Figure | Value | Detail |',
       '|---|---:|---|',
-      row('Generate, ours (KV cache)', ours, `${shape}; load = the random weights into the backend (no file)`),
-      row('Generate, transformers.js, fp32 .onnx', fp32Run, `the same weights through saveOnnx (${size(fp32.fileBytes)} download); greedy: the first ${agree(fp32Run.ids)} of ${ours.ids.length} tokens alike`),
-      row('Generate, transformers.js, q8 .onnx', q8Run, `the same weights, 8-bit per-channel matrices (${size(q8.fileBytes)} download, ${((100 * q8.fileBytes) / fp32.fileBytes).toFixed(0)}% of fp32); greedy: the first ${agree(q8Run.ids)} of ${ours.ids.length} tokens alike`),
+      row('Generate, ours (KV cache)', ours, `${shape}; best of ${rates('ours')}; load = the random weights into the backend (no file)`),
+      row('Generate, transformers.js, fp32 .onnx', fp32Run, `the same weights through saveOnnx (${size(fp32.fileBytes)} download); best of ${rates('fp32')}; greedy: the first ${agree(fp32Run.ids)} of ${ours.ids.length} tokens alike`),
+      row('Generate, transformers.js, q8 .onnx', q8Run, `the same weights, 8-bit per-channel matrices (${size(q8.fileBytes)} download, ${((100 * q8.fileBytes) / fp32.fileBytes).toFixed(0)}% of fp32); best of ${rates('q8')}; greedy: the first ${agree(q8Run.ids)} of ${ours.ids.length} tokens alike`),
       `| Ours / transformers.js fp32 | ${(ours.tokensPerSec / fp32Run.tokensPerSec).toFixed(2)}× | tokens per second, same Chromium, same backend (wasm) and thread count |`,
       `| Ours / transformers.js q8 | ${(ours.tokensPerSec / q8Run.tokensPerSec).toFixed(2)}× | tokens per second |`,
       ...exported.exports.map((e) => `| saveOnnx ${e.dtype}, gpt2 | ${size(e.peakOverBaselineBytes)} peak | over the model's own ${size(e.baselineBytes)} (weights ${size(exported.weightBytes)}): ${((e.baselineBytes + e.peakOverBaselineBytes) / exported.weightBytes).toFixed(2)}× the weights at the peak, Node ArrayBuffer bytes sampled at every part written; ${size(e.fileBytes)} file in ${e.seconds.toFixed(1)} s |`),
@@ -202,7 +212,7 @@ async function main(): Promise<void> {
     const md = lines.join('\n');
     console.log(`\n${md}\n`);
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, 'transformers.json'), JSON.stringify({ date: new Date().toISOString(), environment: env, promptIds, newTokens, exports: exported, ours, fp32: fp32Run, q8: q8Run }, null, 2));
+    writeFileSync(join(resultsDir, 'transformers.json'), JSON.stringify({ date: new Date().toISOString(), environment: env, promptIds, newTokens, exports: exported, rounds: runs }, null, 2));
     writeFileSync(join(resultsDir, 'transformers.md'), `${md}\n`);
   } finally {
     await site.close();
