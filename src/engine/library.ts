@@ -4,6 +4,7 @@
  */
 import { buildExportZipBlob } from '../export/exportZip';
 import { ggufFromRepoFiles, type GgufDType } from '../export/gguf';
+import { ONNX_FILES, onnxFromRepoFiles } from '../export/onnx';
 import { slugify, writeModelCard, type PersonStats } from '../export/modelCard';
 import type { ModelRecord } from '../hub/store';
 import type { LibraryEntry, QualityReport, TrainSettings } from './api';
@@ -69,7 +70,7 @@ export function libraryEntry(r: ModelRecord): LibraryEntry {
   };
 }
 
-/** The export zip of a stored model: weights, config, tokenizer, the model card and avatars. */
+/** The export zip of a stored model: weights, config, tokenizer, ONNX (fp32 and q8), the model card and avatars. */
 export async function exportModelZip(record: ModelRecord, files: Record<string, Uint8Array>): Promise<{ fileName: string; blob: Blob }> {
   const notes = record.archiveSummary as FinetuneNotes | undefined;
   const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
@@ -123,6 +124,10 @@ export async function exportModelZip(record: ModelRecord, files: Record<string, 
       avatars: avatars.map((a) => ({ username: a.username, file: a.file, mimeType: a.mimeType })),
     },
     extraFiles: Object.fromEntries(avatars.map((a) => [a.file, a.bytes])),
+    onnx: {
+      [ONNX_FILES.fp32]: () => onnxFromRepoFiles(files, { dtype: 'fp32' }),
+      [ONNX_FILES.q8]: () => onnxFromRepoFiles(files, { dtype: 'q8' }),
+    },
   });
   return { fileName: `${slugify(record.name)}.zip`, blob };
 }

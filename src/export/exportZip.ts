@@ -1,6 +1,7 @@
 /**
  * The exported model: one zip laid out like a Hugging Face model repo (config.json,
- * generation_config.json, model.safetensors, tokenizer files, README.md), so it can be uploaded
+ * generation_config.json, model.safetensors, tokenizer files, README.md, and onnx/ for
+ * transformers.js), so it can be uploaded
  * as is or loaded with `from_pretrained(<unzipped folder>)`; and the reader that takes it back.
  */
 import { BlobReader, BlobWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
@@ -23,6 +24,11 @@ export interface ExportInput {
   meta?: object;
   /** Other files beside README.md that the card refers to (the people's avatars), by plain file name. */
   extraFiles?: Record<string, Uint8Array>;
+  /**
+   * Files under onnx/ (e.g. 'onnx/model.onnx'), each made only when the zip reaches it and
+   * dropped once written, so the weights are not held once more per ONNX file.
+   */
+  onnx?: Record<string, () => Promise<Blob>>;
 }
 
 export interface ImportedZip {
@@ -78,6 +84,10 @@ export async function buildExportZipBlob(input: ExportInput): Promise<Blob> {
     // Float32 weights barely deflate (a few %) and would take seconds to try: store them as they are.
     const level = name === 'model.safetensors' ? 0 : 6;
     await writer.add(name, new Uint8ArrayReader(bytes), { ...ZIP_OPTIONS, level });
+  }
+  for (const [name, make] of Object.entries(input.onnx ?? {})) {
+    if (!/^onnx\/[\w.-]+\.onnx$/.test(name)) throw new Error(`Cannot export an ONNX file named "${name}".`);
+    await writer.add(name, new BlobReader(await make()), { ...ZIP_OPTIONS, level: 0 });
   }
   return writer.close();
 }
