@@ -29,6 +29,8 @@ export interface SiteOptions {
   port?: number;
   /** Paths (of the site, not the model host) whose requests are never answered: a start that hangs. */
   hold?: RegExp;
+  /** The first request for a matching path with this `Sec-Fetch-Dest` is never answered; later ones are (a worker that never starts, once). */
+  holdFirst?: { path: RegExp; dest: string };
 }
 
 export interface Site {
@@ -64,6 +66,7 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
   const isolation = opts.isolation ?? true;
   const requests: LoggedRequest[] = [];
   const breaks = new Map<string, number>();
+  let holdFirst = opts.holdFirst;
   const siteHeaders = readHeadersFile(join(root, '_headers'));
 
   const server = createServer((req, res) => {
@@ -77,6 +80,10 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
       if (url.pathname.startsWith('/hf/')) return serveModel(req, res, decodeURIComponent(url.pathname.slice(4)));
       if (opts.hold?.test(url.pathname)) return; // never answered; the socket closes with the server
+      if (holdFirst && holdFirst.path.test(url.pathname) && req.headers['sec-fetch-dest'] === holdFirst.dest) {
+        holdFirst = undefined;
+        return;
+      }
       return serveStatic(res, url.pathname);
     });
   });
