@@ -331,7 +331,7 @@ export class EngineImpl implements Engine {
       const modelId = await this.saveFinetuned(session, result, quality, adapter);
       this.lastQuality = { modelId, quality };
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
-      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality };
+      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality, keptStep: result.keptStep, stopReason: result.stopReason };
     } finally {
       this.session = null;
     }

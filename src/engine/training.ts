@@ -12,7 +12,7 @@ import { activationBytes, chooseMode, memoryBudget, memoryReports } from '../tra
 import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress, type TrainSettings as TrainerSettings } from '../train/trainer';
 import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
-import type { BackendName, TrainProgress, TrainSettings } from './api';
+import type { BackendName, TrainPlan, TrainProgress, TrainSettings } from './api';
 import type { LoadedModel } from './loaded-model';
 import type { PersonLoss } from './quality';
 import { nextTask } from './next-task';
@@ -47,6 +47,11 @@ export interface SessionResult {
   seconds: number;
   history: Array<{ step: number; loss: number }>;
   valHistory: Array<{ step: number; loss: number }>;
+  /** The step whose weights are kept (lowest validation loss), and why training stopped. */
+  keptStep: number | null;
+  stopReason: string | null;
+  /** Epochs trained (a budget or early stopping may end inside one). */
+  epochs: number;
 }
 
 /** Memory the backend can give training, when the browser says (src/train/memory.ts). */
@@ -72,6 +77,8 @@ export function defaultSettings(model: LoadedModel | null, botName: string): Tra
     maxSteps: 0,
     checkpointMinutes: 2,
     modelName: botName || 'my-bot',
+    budgetMinutes: 0,
+    patience: t.patience,
   };
 }
 
@@ -85,11 +92,20 @@ export function pickMode(model: LoadedModel, settings: TrainSettings, backend: B
   return { mode: choice.mode, reason: choice.reason };
 }
 
+/** "Until it stops improving": the schedule spans this many epochs at most; early stopping ends it sooner. */
+export const UNTIL_IMPROVING_EPOCHS = 20;
+
 function trainerSettings(s: TrainSettings, mode: 'full' | 'lora'): Partial<TrainerSettings> {
+  const budget = Number.isFinite(s.budgetMinutes) ? s.budgetMinutes : 0;
+  const patience = Math.max(0, Math.round(s.patience ?? trainerDefaults('full').patience));
+  if (budget === -1 && patience === 0) throw new Error('“Until it stops improving” needs early stopping: set the patience to 1 or more.');
+  if (budget < 0 && budget !== -1) throw new Error(`The time budget must be a number of minutes (or −1 for “until it stops improving”), not ${budget}.`);
   const lr = mode === 'lora' && s.mode === 'auto' && s.learningRate === trainerDefaults('full').learningRate ? trainerDefaults('lora').learningRate : s.learningRate;
   return {
     mode,
-    epochs: Math.max(1, Math.round(s.epochs)),
+    epochs: budget === -1 ? Math.max(UNTIL_IMPROVING_EPOCHS, Math.round(s.epochs)) : Math.max(1, Math.round(s.epochs)),
+    budgetMs: budget > 0 ? budget * 60_000 : 0,
+    patience,
     batchSize: Math.max(1, Math.round(s.batchSize)),
     microBatchSize: Math.max(1, Math.min(Math.round(s.microBatch), Math.round(s.batchSize))),
     learningRate: lr,
@@ -248,8 +264,13 @@ export class TrainingSession {
     if (result.status === 'stopped') {
       this.emit({ phase: 'evaluating', message: 'Measuring the validation loss after training…' });
       after = (await this.trainer.validationLoss()) ?? NaN;
+      if (Number.isFinite(after)) await this.trainer.recordValidation(after);
       this.emit({ phase: 'done', step: result.step, valLoss: after, valPerplexity: Math.exp(after), message: '' });
     }
+    // The bot keeps the weights of the lowest validation loss, not the last ones.
+    const kept = cancelled ? null : this.trainer.keepBest();
+    if (kept) after = kept.loss;
+    const stopReason = cancelled ? null : stopSentence(result.status, this.trainer, this.meta.settings, kept);
     const before = result.initialValLoss ?? this.meta.valLossBefore ?? NaN;
     const last = result.history[result.history.length - 1];
     return {
@@ -262,7 +283,10 @@ export class TrainingSession {
       // excluded, time before a reload included), so the card and the page say the same.
       seconds: this.figures ? this.figures.elapsedMs / 1000 : (performance.now() - t0) / 1000,
       history: result.history.map((r) => ({ step: r.step, loss: r.trainLoss })),
-      valHistory: result.valHistory.map((r) => ({ step: r.step, loss: r.valLoss })),
+      valHistory: this.trainer.validations(),
+      keptStep: kept?.step ?? null,
+      stopReason,
+      epochs: Math.round((10 * result.step) / this.trainer.stepsPerEpoch) / 10,
     };
   }
 
@@ -335,6 +359,7 @@ export class TrainingSession {
       etaMs: p.step < p.totalSteps ? (p.etaMs * (Math.min(p.totalSteps, this.cap) - p.step)) / (p.totalSteps - p.step) : 0,
       lr: p.lr,
       message: '',
+      ...(p.valLoss !== undefined ? { validations: this.trainer.validations() } : {}),
     });
     if (p.trainLoss !== undefined && performance.now() - this.lastSave > this.meta.settings.checkpointMinutes * 60_000 && !this.saving) {
       this.saving = this.checkpoint()
@@ -366,9 +391,44 @@ export class TrainingSession {
       mode: this.meta.mode,
       modeReason: this.meta.modeReason,
       message: '',
+      plan: planInfo(t),
+      best: t.best,
       ...p,
       // "Stop after N steps" caps what the page shows as the end.
       totalSteps: Math.min(p.totalSteps ?? t.totalSteps, cap),
     });
   }
+}
+
+/** The plan as the page shows it. */
+function planInfo(t: Trainer): TrainPlan | null {
+  const plan = t.plan;
+  if (!plan || !t.planner) return null;
+  return {
+    totalSteps: plan.totalSteps,
+    epochs: plan.totalSteps / t.stepsPerEpoch,
+    remainingMs: Math.max(0, plan.totalSteps - t.step) * plan.msPerStep,
+    msPerStep: plan.msPerStep,
+    budgetMs: t.planner.budgetMs,
+    reason: plan.reason,
+    replans: plan.replans,
+  };
+}
+
+/** Why training stopped and which weights the bot keeps, as the page and the model card say it. */
+function stopSentence(status: string, t: Trainer, s: TrainSettings, kept: { step: number; loss: number } | null): string {
+  const why =
+    status === 'early-stopped'
+      ? `Stopped early at step ${t.step}: ${t.stopReason ?? 'the validation loss stopped improving'}`
+      : status === 'stopped'
+      ? `Stopped at step ${t.step} (“stop after ${s.maxSteps} steps”)`
+      : t.plan
+      ? `Ended at step ${t.step}, the end of the plan for the ${formatMinutes(s.budgetMinutes)} time budget`
+      : `Ended at step ${t.step}, after the recipe's ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}`;
+  const which = kept ? `the kept weights are from step ${kept.step}, the lowest validation loss (${kept.loss.toFixed(4)})` : 'no validation loss was measured: the last weights are kept';
+  return `${why}; ${which}.`;
+}
+
+function formatMinutes(m: number): string {
+  return m >= 60 && m % 60 === 0 ? `${m / 60}-hour` : `${m}-minute`;
 }

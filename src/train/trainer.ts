@@ -38,6 +38,9 @@ import { addLoRA, loraParams } from './lora';
 import { mixSeed } from '../random';
 import { RunGate } from './run-gate';
 import { lrAt } from './schedule';
+import { BestKeeper, bestKey, type BestRecord } from './best';
+import { BudgetPlanner, budgetLr, type BudgetPlan } from './budget';
+import { shouldStop } from './early-stop';
 import { resolveSettings, type TrainerCallbacks, type TrainResult, type TrainSettings } from './settings';
 
 export type { TrainableModel } from './batch-gradients';
@@ -49,7 +52,14 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export class Trainer {
   readonly settings: TrainSettings;
   readonly stepsPerEpoch: number;
-  readonly totalSteps: number;
+  /** The recipe's steps (epochs × steps per epoch). */
+  readonly recipeSteps: number;
+  /** With a time budget: the plan (null until the step time is measured). */
+  readonly planner: BudgetPlanner | null;
+  /** The lowest validation loss so far and its weights. */
+  readonly keeper = new BestKeeper();
+  /** Why the last run() ended early: early stopping, or null. */
+  stopReason: string | null = null;
   /** The variables being trained: every weight (full) or the adapter matrices (LoRA). */
   readonly trainable: Record<string, tf.Variable>;
   /** Optimizer steps completed. */
@@ -90,7 +100,31 @@ export class Trainer {
     }
     this.optimizer = new AdamW(this.trainable, { weightDecay: this.settings.weightDecay });
     this.stepsPerEpoch = Math.ceil(dataset.train.length / this.settings.batchSize);
-    this.totalSteps = this.settings.epochs * this.stepsPerEpoch;
+    this.recipeSteps = this.settings.epochs * this.stepsPerEpoch;
+    this.planner = this.settings.budgetMs > 0 ? new BudgetPlanner({ budgetMs: this.settings.budgetMs, warmupFraction: this.settings.warmupFraction }) : null;
+  }
+
+  /** Steps the run ends after: the budget's plan, or the recipe's epochs. */
+  get totalSteps(): number {
+    return this.planner?.plan?.totalSteps ?? this.recipeSteps;
+  }
+
+  /** Epochs of the run (a budget's plan may end inside one). */
+  get epochs(): number {
+    return Math.max(1, Math.ceil(this.totalSteps / this.stepsPerEpoch));
+  }
+
+  get plan(): BudgetPlan | null {
+    return this.planner?.plan ?? null;
+  }
+
+  get best(): BestRecord | null {
+    return this.keeper.best;
+  }
+
+  /** Put the weights of the lowest validation loss back into the model (at the end of a run). */
+  keepBest(): BestRecord | null {
+    return this.keeper.restore(this.trainable, this.step);
   }
 
   /** Rebuild a trainer from a checkpoint on a freshly loaded base model and the same dataset. */
@@ -110,12 +144,15 @@ export class Trainer {
   }
 
   get epoch(): number {
-    return Math.min(Math.floor(this.step / this.stepsPerEpoch), this.settings.epochs - 1);
+    return Math.min(Math.floor(this.step / this.stepsPerEpoch), this.epochs - 1);
   }
 
   /** Learning rate of the update with 0-based index `step`. */
   lrAt(step: number): number {
     const s = this.settings;
+    if (this.planner) {
+      return budgetLr(step, this.planner.plan, { peakLr: s.learningRate, minLr: s.minLr, decay: s.decay, provisionalWarmup: Math.round(this.recipeSteps * s.warmupFraction) });
+    }
     return lrAt(step, this.totalSteps, { peakLr: s.learningRate, warmupFraction: s.warmupFraction, decay: s.decay, minLr: s.minLr });
   }
 
@@ -137,7 +174,8 @@ export class Trainer {
     this.sessionMs = 0;
     this.sessionSteps = 0;
     this.sessionTokens = 0;
-    const stopAt = Math.min(opts.stopAtStep ?? this.totalSteps, this.totalSteps);
+    this.stopReason = null;
+    const stopAt = (): number => Math.min(opts.stopAtStep ?? Infinity, this.totalSteps);
     try {
       // A run cancelled during a validation, or a fresh one, validates the step it starts from.
       if (this.evalDue(this.step) && this.lastEvalStep() !== this.step) {
@@ -145,9 +183,11 @@ export class Trainer {
         if (valLoss === null) return this.result('cancelled');
         if (valLoss !== undefined) this.emit(undefined, valLoss);
       }
-      while (this.step < stopAt) {
+      while (this.step < stopAt()) {
         const record = await this.trainStep();
         if (record === null) return this.result('cancelled');
+        const plan = this.planner?.observe(this.step, this.elapsedMs, (k) => this.lrAt(k), this.sessionSteps);
+        if (plan) this.callbacks.onPlan?.(plan);
         let valLoss: number | undefined;
         if (this.evalDue(this.step)) {
           const v = await this.validateAndRecord();
@@ -158,6 +198,10 @@ export class Trainer {
           valLoss = v;
         }
         this.emit(record, valLoss);
+        if (valLoss !== undefined && this.step < this.totalSteps && shouldStop(this.validations(), this.settings.patience)) {
+          this.stopReason = `the validation loss has not improved for ${this.settings.patience} validation${this.settings.patience === 1 ? '' : 's'}`;
+          return this.result('early-stopped');
+        }
       }
       return this.result(this.step >= this.totalSteps ? 'done' : 'stopped');
     } finally {
@@ -210,6 +254,7 @@ export class Trainer {
       tensors[adamKey('m', name)] = adam.m[name];
       tensors[adamKey('v', name)] = adam.v[name];
     }
+    Object.assign(tensors, this.keeper.exportTensors());
     const { nLayer, nHead, nEmbd, nPositions, vocabSize } = this.model.config;
     return {
       meta: {
@@ -235,6 +280,8 @@ export class Trainer {
         elapsedMs: this.elapsedMs,
         history: this.history.map((r) => ({ ...r })),
         valHistory: this.valHistory.map((r) => ({ ...r })),
+        best: this.keeper.best ? { ...this.keeper.best } : null,
+        plan: this.plan ? structuredClone(this.plan) : null,
         archiveSummary,
       },
       tensors,
@@ -254,6 +301,18 @@ export class Trainer {
     if (step === 0 || step === this.totalSteps) return true;
     const every = this.settings.evalEvery > 0 ? this.settings.evalEvery : this.stepsPerEpoch;
     return step % every === 0;
+  }
+
+  /** The validation losses as early stopping reads them. */
+  validations(): Array<{ step: number; loss: number }> {
+    return this.valHistory.map((r) => ({ step: r.step, loss: r.valLoss }));
+  }
+
+  /** Record a validation measured outside run() (the end of "stop after N steps"), best-tracked like the others. */
+  async recordValidation(loss: number): Promise<void> {
+    if (this.lastEvalStep() === this.step) return;
+    this.valHistory.push({ step: this.step, valLoss: loss });
+    await this.keeper.observe(this.step, loss, this.trainable);
   }
 
   private lastEvalStep(): number | null {
@@ -339,7 +398,10 @@ export class Trainer {
     const v = await this.validate(true);
     this.elapsedMs += now() - t0 - this.gatedMs;
     this.gatedMs = 0;
-    if (typeof v === 'number') this.valHistory.push({ step: this.step, valLoss: v });
+    if (typeof v === 'number') {
+      this.valHistory.push({ step: this.step, valLoss: v });
+      await this.keeper.observe(this.step, v, this.trainable);
+    }
     return v;
   }
 
@@ -366,8 +428,8 @@ export class Trainer {
     this.callbacks.onProgress({
       step: this.step,
       totalSteps: this.totalSteps,
-      epoch: Math.min(Math.floor(Math.max(this.step - 1, 0) / this.stepsPerEpoch), this.settings.epochs - 1) + 1,
-      epochs: this.settings.epochs,
+      epoch: Math.min(Math.floor(Math.max(this.step - 1, 0) / this.stepsPerEpoch), this.epochs - 1) + 1,
+      epochs: this.epochs,
       ...(record ? { trainLoss: record.trainLoss, gradNorm: record.gradNorm } : {}),
       ...(valLoss !== undefined ? { valLoss, valPerplexity: Math.exp(valLoss) } : {}),
       lr: record ? record.lr : this.lrAt(this.step),
@@ -386,6 +448,9 @@ export class Trainer {
       finalValLoss: this.valHistory.length > 0 ? this.valHistory[this.valHistory.length - 1].valLoss : null,
       history: this.history,
       valHistory: this.valHistory,
+      best: this.keeper.best,
+      stopReason: this.stopReason,
+      plan: this.plan,
     };
   }
 
@@ -413,5 +478,7 @@ export class Trainer {
     this.elapsedMs = meta.elapsedMs;
     this.history = meta.history.map((r) => ({ ...r }));
     this.valHistory = meta.valHistory.map((r) => ({ ...r }));
+    this.keeper.importWeights(meta.best ?? null, meta.best ? load(bestKey) : {});
+    if (this.planner && meta.plan) this.planner.plan = structuredClone(meta.plan);
   }
 }
