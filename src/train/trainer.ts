@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw';
-import { accumulate, blocksTensor, microBatchGradients, type TrainableModel } from './batch-gradients';
+import { meanValidationLoss, stepGradients, type TrainableModel } from './batch-gradients';
 import {
   adamKey,
   alignTensors,
@@ -324,37 +324,12 @@ export class Trainer {
    * keyed like `trainable`, with that loss; null when cancelled. The caller disposes the tensors.
    */
   async gradients(step: number): Promise<{ grads: Record<string, tf.Tensor>; loss: tf.Scalar } | null> {
-    const indices = this.batchIndices(step);
-    const micro = this.settings.microBatchSize;
-    let acc: Record<string, tf.Tensor> | null = null;
-    let lossSum: tf.Scalar | null = null;
-    try {
-      for (let k = 0; k * micro < indices.length; k++) {
-        if (this.runGate.isRunning && !(await this.gate())) return null;
-        const part = indices.subarray(k * micro, (k + 1) * micro);
-        const { value, grads } = microBatchGradients(this.model, this.trainable, this.dataset, part, {
-          dropout: this.settings.dropout,
-          weight: part.length / indices.length,
-          seed: mixSeed(this.settings.seed, step, k, 0xd209),
-        });
-        if (acc === null || lossSum === null) {
-          acc = grads;
-          lossSum = value;
-          continue;
-        }
-        acc = accumulate(acc, grads);
-        const prevLoss = lossSum;
-        lossSum = tf.add(prevLoss, value) as tf.Scalar;
-        tf.dispose([prevLoss, value]);
-      }
-      const result = { grads: acc!, loss: lossSum! };
-      acc = null;
-      lossSum = null;
-      return result;
-    } finally {
-      if (acc) tf.dispose(acc);
-      if (lossSum) lossSum.dispose();
-    }
+    return stepGradients(this.model, this.trainable, this.dataset, this.batchIndices(step), {
+      microBatchSize: this.settings.microBatchSize,
+      dropout: this.settings.dropout,
+      seed: (k) => mixSeed(this.settings.seed, step, k, 0xd209),
+      between: () => (this.runGate.isRunning ? this.gate() : Promise.resolve(true)),
+    });
   }
 
   /** One optimizer step; null when cancelled before it completed (nothing changed then). */
@@ -405,20 +380,9 @@ export class Trainer {
     return v;
   }
 
-  private async validate(cancellable: boolean): Promise<number | null | undefined> {
-    const val = this.dataset.val;
-    if (val.length === 0) return undefined;
+  private validate(cancellable: boolean): Promise<number | null | undefined> {
     const size = this.settings.evalBatchSize > 0 ? this.settings.evalBatchSize : this.settings.microBatchSize;
-    let sum = 0;
-    for (let start = 0; start < val.length; start += size) {
-      if (cancellable && !(await this.gate())) return null;
-      const indices = Array.from({ length: Math.min(size, val.length - start) }, (_, i) => start + i);
-      // Every block has the same number of targets: weighting each batch mean by its block count gives the per-token mean.
-      const loss = tf.tidy(() => tf.mul(this.model.loss(blocksTensor(val, indices, this.dataset.blockSize)), indices.length));
-      sum += (await loss.data())[0];
-      loss.dispose();
-    }
-    return sum / val.length;
+    return meanValidationLoss(this.model, this.dataset, size, cancellable ? () => this.gate() : null);
   }
 
   private emit(record: StepRecord | undefined, valLoss?: number): void {
