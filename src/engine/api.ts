@@ -226,6 +226,17 @@ export interface TrainProgress {
   best?: { step: number; loss: number } | null;
   /** Every validation so far (step, loss). */
   validations?: Array<{ step: number; loss: number }>;
+  /** Live samples written after the validation at `samplesStep` (fixed prompts and seeds, copy-checked). */
+  samples?: LiveSample[];
+  samplesStep?: number;
+}
+
+/** A short tweet written at a validation while training. */
+export interface LiveSample {
+  prompt: string;
+  seed: number;
+  text: string;
+  copy: CopyInfo | null;
 }
 
 export interface TrainResult {

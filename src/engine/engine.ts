@@ -314,6 +314,7 @@ export class EngineImpl implements Engine {
         await this.storage$().putCheckpoint(CHECKPOINT_ID, { session: meta, trainer: cp.meta }, cp.tensors);
         onProgress({ ...lastProgress(meta), ...this.session?.latest, phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.${this.session?.trainer.isPaused ? ' Paused: resume when you like.' : ''}` });
       },
+      checkCopy: (text: string) => this.copies.check(text),
     };
   }
 

@@ -12,7 +12,8 @@ import { activationBytes, chooseMode, memoryBudget, memoryReports } from '../tra
 import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress, type TrainSettings as TrainerSettings } from '../train/trainer';
 import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
-import type { BackendName, TrainPlan, TrainProgress, TrainSettings } from './api';
+import type { BackendName, CopyInfo, TrainPlan, TrainProgress, TrainSettings } from './api';
+import { liveSamples } from './live-samples';
 import type { LoadedModel } from './loaded-model';
 import type { PersonLoss } from './quality';
 import { nextTask } from './next-task';
@@ -213,6 +214,8 @@ export async function datasetFor(
 export interface SessionHooks {
   onProgress(p: TrainProgress): void;
   saveCheckpoint(cp: TrainingCheckpoint, meta: SessionMeta): Promise<void>;
+  /** The copy check of the live samples (absent: no live samples). */
+  checkCopy?: (text: string) => CopyInfo | null;
 }
 
 /** A running (or paused) training session. */
@@ -234,7 +237,7 @@ export class TrainingSession {
   static async start(model: LoadedModel, texts: string[], settings: TrainSettings, backend: BackendName, base: { id: string; repo: string }, botName: string, hooks: SessionHooks, gate?: PreparationGate): Promise<TrainingSession> {
     const { mode, reason } = pickMode(model, settings, backend);
     const dataset = await datasetFor(model, texts, settings, gate, hooks.onProgress, { mode, reason });
-    const trainer = new Trainer(model.gpt2, dataset, trainerSettings(settings, mode), { onProgress: (p) => session.progress(p) });
+    const trainer = new Trainer(model.gpt2, dataset, trainerSettings(settings, mode), { onProgress: (p) => session.progress(p), afterValidation: (step) => session.samples(step) });
     // The block length used (the model's positions cap it), so the card and the page state what ran.
     const used = { ...settings, blockSize: dataset.blockSize };
     const meta: SessionMeta = { modelName: settings.modelName, baseModelId: base.id, baseRepo: base.repo, settings: used, mode, modeReason: reason, valLossBefore: null, botName };
@@ -244,7 +247,7 @@ export class TrainingSession {
 
   static async restore(model: LoadedModel, texts: string[], checkpoint: TrainingCheckpoint, meta: SessionMeta, hooks: SessionHooks, gate?: PreparationGate): Promise<TrainingSession> {
     const dataset = await datasetFor(model, texts, meta.settings, gate, hooks.onProgress, { mode: meta.mode, reason: meta.modeReason });
-    const trainer = Trainer.restore(model.gpt2, dataset, checkpoint, { onProgress: (p) => session.progress(p) });
+    const trainer = Trainer.restore(model.gpt2, dataset, checkpoint, { onProgress: (p) => session.progress(p), afterValidation: (step) => session.samples(step) });
     const session: TrainingSession = new TrainingSession(trainer, model, meta, hooks);
     return session;
   }
@@ -323,6 +326,19 @@ export class TrainingSession {
     const p = (this.saving ?? Promise.resolve()).then(save);
     this.saving = p.catch(() => {});
     await p;
+  }
+
+  /** Live samples after the validation at `step`; a failure is said in the page, never stops training. */
+  async samples(step: number): Promise<void> {
+    const check = this.hooks.checkCopy;
+    if (!check || this.status === 'cancelled') return;
+    const stop = new AbortController();
+    try {
+      const samples = await liveSamples(this.model, check, stop.signal);
+      this.emit({ phase: this.status === 'paused' ? 'paused' : 'training', samples, samplesStep: step, message: '' });
+    } catch (err) {
+      this.emit({ phase: this.status, message: `The live samples could not be written: ${(err as Error).message}` });
+    }
   }
 
   /** The latest figures (for a checkpoint's progress message). */

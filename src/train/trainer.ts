@@ -181,7 +181,10 @@ export class Trainer {
       if (this.evalDue(this.step) && this.lastEvalStep() !== this.step) {
         const valLoss = await this.validateAndRecord();
         if (valLoss === null) return this.result('cancelled');
-        if (valLoss !== undefined) this.emit(undefined, valLoss);
+        if (valLoss !== undefined) {
+          this.emit(undefined, valLoss);
+          await this.callbacks.afterValidation?.(this.step);
+        }
       }
       while (this.step < stopAt()) {
         const record = await this.trainStep();
@@ -198,6 +201,7 @@ export class Trainer {
           valLoss = v;
         }
         this.emit(record, valLoss);
+        if (valLoss !== undefined) await this.callbacks.afterValidation?.(this.step);
         if (valLoss !== undefined && this.step < this.totalSteps && shouldStop(this.validations(), this.settings.patience)) {
           this.stopReason = `the validation loss has not improved for ${this.settings.patience} validation${this.settings.patience === 1 ? '' : 's'}`;
           return this.result('early-stopped');

@@ -5,7 +5,7 @@ import type { App } from './app';
 import { $, errorText, h, say } from './dom';
 import { duration, num } from './format';
 import { LossPlot } from './loss-plot';
-import { budgetSelect, longRunOptions, planText, validationsLine } from './train-plan';
+import { budgetSelect, longRunOptions, planText, renderSamples, validationsLine } from './train-plan';
 
 type SettingKey = Exclude<keyof TrainSettings, 'mode' | 'modelName'>;
 const FIELDS: Array<[SettingKey, string, string]> = [
@@ -57,8 +57,9 @@ export function mountTrainPanel(app: App): void {
   const planEl = h('p', { id: 'train-plan', class: 'muted' });
   const valsEl = h('p', { id: 'train-validations', class: 'muted' });
   const longRun = longRunOptions();
-  planEl.hidden = valsEl.hidden = true;
-  $('loss-plot').after(valsEl);
+  const samplesEl = h('div', { id: 'live-samples', class: 'live-samples', 'aria-live': 'polite' });
+  planEl.hidden = valsEl.hidden = samplesEl.hidden = true;
+  $('loss-plot').after(valsEl, samplesEl);
   $('train-stats').before(planEl);
   $('advanced').after(longRun.el);
 
@@ -86,6 +87,8 @@ export function mountTrainPanel(app: App): void {
 
   const stats = $('train-stats');
   const show = (incoming: TrainProgress) => {
+    // Live samples come on their own: they change no figure.
+    if (incoming.samples) return renderSamples(samplesEl, incoming.samples, incoming.samplesStep ?? incoming.step);
     const quiet = incoming.phase === 'paused' || incoming.phase === 'checkpoint';
     const p: TrainProgress =
       quiet && last ? { ...last, phase: incoming.phase, message: incoming.message, step: Math.max(incoming.step, last.step) } : { ...incoming, valLoss: incoming.valLoss ?? last?.valLoss ?? null, valPerplexity: incoming.valPerplexity ?? last?.valPerplexity ?? null };
@@ -135,8 +138,9 @@ export function mountTrainPanel(app: App): void {
     modelSynced = false;
     pauseBtn.textContent = 'Pause';
     plot.reset();
-    planEl.hidden = valsEl.hidden = true;
+    planEl.hidden = valsEl.hidden = samplesEl.hidden = true;
     planEl.textContent = valsEl.textContent = '';
+    samplesEl.replaceChildren();
     void longRun.started();
     sync();
     app.emit('busy');

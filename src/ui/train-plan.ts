@@ -4,7 +4,7 @@
  * the kept one marked, and the options for a long run (a screen wake lock, a notification when
  * training ends), each shown only where the browser has the API.
  */
-import type { TrainPlan, TrainProgress } from '../engine/api';
+import type { LiveSample, TrainPlan, TrainProgress } from '../engine/api';
 import { PAGE_LOCALE } from '../locale';
 import { h } from './dom';
 
@@ -110,4 +110,20 @@ export function longRunOptions(): { el: HTMLElement; started(): Promise<void>; e
       }
     },
   };
+}
+
+/** The live samples under the loss plot: prompt, text, and whether it copies a training tweet. */
+export function renderSamples(el: HTMLElement, samples: LiveSample[], step: number): void {
+  el.replaceChildren(
+    h('p', { class: 'muted' }, `Live samples after the validation at step ${step} (fixed prompts and seeds):`),
+    ...samples.map((s) =>
+      h(
+        'div',
+        { class: 'live-sample', 'data-copy': s.copy ? 'yes' : 'no' },
+        h('span', { class: 'text' }, s.text),
+        s.copy ? h('span', { class: 'copy-note' }, ` — copies a training tweet${s.copy.username ? ` of @${s.copy.username}` : ''}: “${s.copy.original}”`) : null,
+      ),
+    ),
+  );
+  el.hidden = samples.length === 0;
 }

@@ -45,6 +45,13 @@ it('early stopping ends an overfitting run and the bot keeps the lowest validati
   // The two validations after the kept one did not improve on it.
   expect(vals.filter((v) => v.step > kept).length).toBe(2);
 
+  // Live samples under the plot: two short tweets from the fixed prompts, at the last validation.
+  const samples = app.page.locator('#live-samples .live-sample .text');
+  expect(await samples.count()).toBe(2);
+  const [first, second] = await samples.allTextContents();
+  expect(first.startsWith('I')).toBe(true);
+  expect(second.startsWith('Today')).toBe(true);
+  expect(await app.page.locator('#live-samples').textContent()).toContain(`after the validation at step ${stoppedAt}`);
   const entry = app.page.locator('#library-list li[data-kind="finetuned"]').first();
   await expect.poll(() => entry.count(), { timeout: 30_000 }).toBe(1);
   const [download] = await Promise.all([app.page.waitForEvent('download'), entry.locator('button', { hasText: 'Export' }).click()]);
