@@ -9,11 +9,12 @@
  */
 import { buildDatasetInChunks, type Dataset } from '../train/dataset';
 import { activationBytes, chooseMode, memoryBudget, memoryReports } from '../train/memory';
-import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress, type TrainSettings as TrainerSettings } from '../train/trainer';
+import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as StepProgress } from '../train/trainer';
 import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
-import type { BackendName, CopyInfo, TrainPlan, TrainProgress, TrainSettings } from './api';
+import type { BackendName, CopyInfo, TrainProgress, TrainSettings } from './api';
 import { liveSamples } from './live-samples';
+import { planInfo, stopSentence, trainerSettings } from './run-settings';
 import type { LoadedModel } from './loaded-model';
 import type { PersonLoss } from './quality';
 import { nextTask } from './next-task';
@@ -91,31 +92,6 @@ export function pickMode(model: LoadedModel, settings: TrainSettings, backend: B
   const budget = memoryBudget(backend, memoryReports());
   const choice = chooseMode(params, budget.bytes, activationBytes(c, settings.microBatch, settings.blockSize), settings.batchSize > settings.microBatch, budget.assumed);
   return { mode: choice.mode, reason: choice.reason };
-}
-
-/** "Until it stops improving": the schedule spans this many epochs at most; early stopping ends it sooner. */
-export const UNTIL_IMPROVING_EPOCHS = 20;
-
-function trainerSettings(s: TrainSettings, mode: 'full' | 'lora'): Partial<TrainerSettings> {
-  const budget = Number.isFinite(s.budgetMinutes) ? s.budgetMinutes : 0;
-  const patience = Math.max(0, Math.round(s.patience ?? trainerDefaults('full').patience));
-  if (budget === -1 && patience === 0) throw new Error('“Until it stops improving” needs early stopping: set the patience to 1 or more.');
-  if (budget < 0 && budget !== -1) throw new Error(`The time budget must be a number of minutes (or −1 for “until it stops improving”), not ${budget}.`);
-  const lr = mode === 'lora' && s.mode === 'auto' && s.learningRate === trainerDefaults('full').learningRate ? trainerDefaults('lora').learningRate : s.learningRate;
-  return {
-    mode,
-    epochs: budget === -1 ? Math.max(UNTIL_IMPROVING_EPOCHS, Math.round(s.epochs)) : Math.max(1, Math.round(s.epochs)),
-    budgetMs: budget > 0 ? budget * 60_000 : 0,
-    patience,
-    batchSize: Math.max(1, Math.round(s.batchSize)),
-    microBatchSize: Math.max(1, Math.min(Math.round(s.microBatch), Math.round(s.batchSize))),
-    learningRate: lr,
-    warmupFraction: s.warmupFraction,
-    weightDecay: s.weightDecay,
-    maxGradNorm: s.clipNorm,
-    seed: s.seed,
-    lora: { ...trainerDefaults('lora').lora, rank: Math.max(1, Math.round(s.loraRank)), alpha: s.loraAlpha },
-  };
 }
 
 /** Thrown out of the dataset build when the person cancels it. */
@@ -416,35 +392,3 @@ export class TrainingSession {
   }
 }
 
-/** The plan as the page shows it. */
-function planInfo(t: Trainer): TrainPlan | null {
-  const plan = t.plan;
-  if (!plan || !t.planner) return null;
-  return {
-    totalSteps: plan.totalSteps,
-    epochs: plan.totalSteps / t.stepsPerEpoch,
-    remainingMs: Math.max(0, plan.totalSteps - t.step) * plan.msPerStep,
-    msPerStep: plan.msPerStep,
-    budgetMs: t.planner.budgetMs,
-    reason: plan.reason,
-    replans: plan.replans,
-  };
-}
-
-/** Why training stopped and which weights the bot keeps, as the page and the model card say it. */
-function stopSentence(status: string, t: Trainer, s: TrainSettings, kept: { step: number; loss: number } | null): string {
-  const why =
-    status === 'early-stopped'
-      ? `Stopped early at step ${t.step}: ${t.stopReason ?? 'the validation loss stopped improving'}`
-      : status === 'stopped'
-      ? `Stopped at step ${t.step} (“stop after ${s.maxSteps} steps”)`
-      : t.plan
-      ? `Ended at step ${t.step}, the end of the plan for the ${formatMinutes(s.budgetMinutes)} time budget`
-      : `Ended at step ${t.step}, after the recipe's ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}`;
-  const which = kept ? `the kept weights are from step ${kept.step}, the lowest validation loss (${kept.loss.toFixed(4)})` : 'no validation loss was measured: the last weights are kept';
-  return `${why}; ${which}.`;
-}
-
-function formatMinutes(m: number): string {
-  return m >= 60 && m % 60 === 0 ? `${m / 60}-hour` : `${m}-minute`;
-}
