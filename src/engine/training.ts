@@ -13,7 +13,7 @@ import { defaultTrainSettings as trainerDefaults, Trainer, type TrainProgress as
 import { mergeLoRA } from '../train/lora';
 import type { TrainingCheckpoint } from '../train/checkpoint';
 import type { BackendName, CopyInfo, TrainProgress, TrainSettings } from './api';
-import { liveSamples } from './live-samples';
+import { LIVE_SAMPLE_SHARE, liveSamples } from './live-samples';
 import { planInfo, stopSentence, trainerSettings } from './run-settings';
 import type { LoadedModel } from './loaded-model';
 import type { PersonLoss } from './quality';
@@ -198,6 +198,8 @@ export interface SessionHooks {
 export class TrainingSession {
   private lastSave = performance.now();
   private saving: Promise<void> | null = null;
+  /** How long the last live samples took, and the working time when they were written. */
+  private sampled: { ms: number | null; atElapsedMs: number } = { ms: null, atElapsedMs: 0 };
   private status: TrainProgress['phase'] = 'preparing';
   /** The trainer's latest figures: a pause, a checkpoint or the end shows them, never zeros. */
   private figures: Pick<TrainProgress, 'epoch' | 'trainLoss' | 'valLoss' | 'valPerplexity' | 'tokensPerSec' | 'elapsedMs' | 'etaMs' | 'lr'> | null = null;
@@ -304,13 +306,21 @@ export class TrainingSession {
     await p;
   }
 
-  /** Live samples after the validation at `step`; a failure is said in the page, never stops training. */
+  /**
+   * Live samples after the validation at `step`; a failure is said in the page, never stops
+   * training. They cost at most 5% of the training time: written only when the last ones took no
+   * more than 5% of the working time since them (the first ones once a step was trained).
+   */
   async samples(step: number): Promise<void> {
     const check = this.hooks.checkCopy;
-    if (!check || this.status === 'cancelled') return;
+    if (!check || this.status === 'cancelled' || step === 0) return;
+    const worked = (this.figures?.elapsedMs ?? 0) - this.sampled.atElapsedMs;
+    if (worked <= 0 || (this.sampled.ms !== null && this.sampled.ms > LIVE_SAMPLE_SHARE * worked)) return;
     const stop = new AbortController();
     try {
+      const t0 = performance.now();
       const samples = await liveSamples(this.model, check, stop.signal);
+      this.sampled = { ms: performance.now() - t0, atElapsedMs: this.figures?.elapsedMs ?? 0 };
       this.emit({ phase: this.status === 'paused' ? 'paused' : 'training', samples, samplesStep: step, message: '' });
     } catch (err) {
       this.emit({ phase: this.status, message: `The live samples could not be written: ${(err as Error).message}` });
