@@ -185,6 +185,26 @@ export interface TrainSettings {
   /** Save a checkpoint at least this often (minutes); also on pause, cancel and at the end. */
   checkpointMinutes: number;
   modelName: string;
+  /**
+   * The person's time: 0 = train for the recipe's epochs; a number of minutes = plan the steps to
+   * end about then (from the measured step time); -1 = until the validation loss stops improving.
+   */
+  budgetMinutes: number;
+  /** Early stopping: stop when the validation loss has not improved for this many validations (0 = never). */
+  patience: number;
+}
+
+/** A budgeted run's plan, as the page shows it. */
+export interface TrainPlan {
+  totalSteps: number;
+  epochs: number;
+  /** Working time left to the plan's end at the plan's step time. */
+  remainingMs: number;
+  msPerStep: number;
+  budgetMs: number;
+  /** Why the plan is what it is (made from the measured step time, or re-planned and why). */
+  reason: string;
+  replans: number;
 }
 
 export interface TrainProgress {
@@ -205,6 +225,23 @@ export interface TrainProgress {
   message: string;
   /** While the phase is 'preparing': tweets tokenized so far, of all of them. */
   prepared?: { done: number; total: number };
+  /** A budgeted run's plan (absent or null without a budget, and before the step time is measured). */
+  plan?: TrainPlan | null;
+  /** The lowest validation loss so far and its step: the weights the bot keeps. */
+  best?: { step: number; loss: number } | null;
+  /** Every validation so far (step, loss). */
+  validations?: Array<{ step: number; loss: number }>;
+  /** Live samples written after the validation at `samplesStep` (fixed prompts and seeds, copy-checked). */
+  samples?: LiveSample[];
+  samplesStep?: number;
+}
+
+/** A short tweet written at a validation while training. */
+export interface LiveSample {
+  prompt: string;
+  seed: number;
+  text: string;
+  copy: CopyInfo | null;
 }
 
 export interface TrainResult {
@@ -216,6 +253,9 @@ export interface TrainResult {
   cancelled: boolean;
   /** Training time, as the page's "Elapsed" and the model card state it. */
   seconds?: number;
+  /** The step whose weights the bot keeps (the lowest validation loss), and why training stopped. */
+  keptStep?: number | null;
+  stopReason?: string | null;
   /** Per-person losses and the seeded tweets' copy count, measured after training (absent when cancelled). */
   quality?: QualityReport | null;
 }

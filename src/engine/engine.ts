@@ -324,6 +324,7 @@ export class EngineImpl implements Engine {
         await this.storage$().putCheckpoint(CHECKPOINT_ID, { session: meta, trainer: cp.meta }, cp.tensors);
         onProgress({ ...lastProgress(meta), ...this.session?.latest, phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.${this.session?.trainer.isPaused ? ' Paused: resume when you like.' : ''}` });
       },
+      checkCopy: (text: string) => this.copies.check(text),
     };
   }
 
@@ -341,7 +342,7 @@ export class EngineImpl implements Engine {
       const modelId = await this.saveFinetuned(session, result, quality, adapter);
       this.lastQuality = { modelId, quality };
       await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
-      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality };
+      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality, keptStep: result.keptStep, stopReason: result.stopReason };
     } finally {
       this.session = null;
     }

@@ -68,6 +68,10 @@ export interface TrainingFacts {
   seconds: number;
   /** tfjs backend the run used: webgpu, webgl, wasm, cpu */
   backend: string;
+  /** Why training stopped and which weights were kept (early stopping, a time budget, the recipe's end). */
+  stopReason?: string | null;
+  /** The step whose weights the model is (the lowest validation loss). */
+  keptStep?: number | null;
 }
 
 /** A seeded tweet written after training, and whether it copies a training tweet. */
@@ -263,6 +267,8 @@ export function writeModelCard(input: ModelCardInput): string {
     `| Block size | ${t.blockSize} tokens |`,
     `| Validation loss before | ${loss(t.valLossBefore)} (perplexity ${perplexity(t.valLossBefore)}) |`,
     `| Validation loss after | ${loss(t.valLossAfter)} (perplexity ${perplexity(t.valLossAfter)}) |`,
+    ...(t.keptStep !== undefined && t.keptStep !== null ? [`| Kept weights | step ${t.keptStep} (the lowest validation loss) |`] : []),
+    ...(t.stopReason ? [`| Why training stopped | ${escapeMarkdown(t.stopReason)} |`] : []),
     `| Final training loss | ${loss(t.trainLoss)} |`,
     `| Training time | ${formatDuration(t.seconds)} (${Math.round(t.seconds)} s) on the ${escapeMarkdown(t.backend)} backend |`,
     `| Date | ${isoDate(input.date)} |`,

@@ -93,3 +93,64 @@ export function accumulate(acc: Record<string, tf.Tensor>, grads: Record<string,
   }
   return out;
 }
+
+/**
+ * The gradient of one step's batch mean loss, summed over its micro-batches (each weighted by its
+ * share of the batch), before clipping, keyed like `trainable`, with that loss; null when
+ * `between` (awaited before every micro-batch: yields, pause, cancel) says stop. The caller
+ * disposes the tensors.
+ */
+export async function stepGradients(
+  model: TrainableModel,
+  trainable: Record<string, tf.Variable>,
+  dataset: Dataset,
+  indices: Int32Array,
+  opts: { microBatchSize: number; dropout: boolean; seed(k: number): number; between(): Promise<boolean> },
+): Promise<{ grads: Record<string, tf.Tensor>; loss: tf.Scalar } | null> {
+  const micro = opts.microBatchSize;
+  let acc: Record<string, tf.Tensor> | null = null;
+  let lossSum: tf.Scalar | null = null;
+  try {
+    for (let k = 0; k * micro < indices.length; k++) {
+      if (!(await opts.between())) return null;
+      const part = indices.subarray(k * micro, (k + 1) * micro);
+      const { value, grads } = microBatchGradients(model, trainable, dataset, part, { dropout: opts.dropout, weight: part.length / indices.length, seed: opts.seed(k) });
+      if (acc === null || lossSum === null) {
+        acc = grads;
+        lossSum = value;
+        continue;
+      }
+      acc = accumulate(acc, grads);
+      const prevLoss = lossSum;
+      lossSum = tf.add(prevLoss, value) as tf.Scalar;
+      tf.dispose([prevLoss, value]);
+    }
+    const result = { grads: acc!, loss: lossSum! };
+    acc = null;
+    lossSum = null;
+    return result;
+  } finally {
+    if (acc) tf.dispose(acc);
+    if (lossSum) lossSum.dispose();
+  }
+}
+
+/**
+ * Mean next-token loss over all validation blocks (deterministic, no dropout) in batches of
+ * `size`; undefined without validation data, null when `between` (awaited before each batch)
+ * says stop.
+ */
+export async function meanValidationLoss(model: TrainableModel, dataset: Dataset, size: number, between: (() => Promise<boolean>) | null): Promise<number | null | undefined> {
+  const val = dataset.val;
+  if (val.length === 0) return undefined;
+  let sum = 0;
+  for (let start = 0; start < val.length; start += size) {
+    if (between && !(await between())) return null;
+    const indices = Array.from({ length: Math.min(size, val.length - start) }, (_, i) => start + i);
+    // Every block has the same number of targets: weighting each batch mean by its block count gives the per-token mean.
+    const loss = tf.tidy(() => tf.mul(model.loss(blocksTensor(val, indices, dataset.blockSize)), indices.length));
+    sum += (await loss.data())[0];
+    loss.dispose();
+  }
+  return sum / val.length;
+}

@@ -11,6 +11,7 @@
  */
 import { checkpointName } from '../model/params';
 import type { TrainSettings } from './settings';
+import type { BudgetPlan } from './budget';
 
 export const CHECKPOINT_FORMAT = 'tweetgpt-training-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -49,6 +50,10 @@ export interface CheckpointMeta {
   elapsedMs: number;
   history: StepRecord[];
   valHistory: EvalRecord[];
+  /** The lowest validation loss so far (its weights are the `best/<name>` tensors); absent in older checkpoints. */
+  best?: { step: number; loss: number } | null;
+  /** A budgeted run's plan; absent in older checkpoints. */
+  plan?: BudgetPlan | null;
   /** Whatever the caller passed (the archive summary): kept, never read. */
   archiveSummary: unknown;
 }

@@ -6,6 +6,8 @@ import { ALL_LORA_TARGETS, DEFAULT_LORA, type LoRATarget } from './lora';
 import type { EvalRecord, StepRecord } from './checkpoint';
 import type { TrainMode } from './memory';
 import type { Decay } from './schedule';
+import type { BestRecord } from './best';
+import type { BudgetPlan } from './budget';
 
 export interface TrainSettings {
   mode: TrainMode;
@@ -31,6 +33,10 @@ export interface TrainSettings {
   /** Blocks per validation forward pass; 0 = microBatchSize. */
   evalBatchSize: number;
   lora: { rank: number; alpha: number; targets: LoRATarget[] };
+  /** A time budget in working milliseconds (0 = the recipe's epochs): the run plans its steps to end with it. */
+  budgetMs: number;
+  /** Stop when the validation loss has not improved for this many validations (0 = never). */
+  patience: number;
 }
 
 /**
@@ -58,6 +64,8 @@ export function defaultTrainSettings(mode: TrainMode = 'full'): TrainSettings {
     evalEvery: 0,
     evalBatchSize: 0,
     lora: { rank: DEFAULT_LORA.rank, alpha: DEFAULT_LORA.alpha, targets: [...ALL_LORA_TARGETS] },
+    budgetMs: 0,
+    patience: 2,
   };
 }
 
@@ -72,6 +80,8 @@ export function resolveSettings(partial: Partial<TrainSettings> = {}): TrainSett
   positiveInt('batchSize');
   positiveInt('microBatchSize');
   if (!(s.learningRate > 0)) throw new Error(`learningRate must be positive, got ${s.learningRate}`);
+  if (!(s.budgetMs >= 0)) throw new Error(`budgetMs must be 0 or positive, got ${s.budgetMs}`);
+  if (!Number.isInteger(s.patience) || s.patience < 0) throw new Error(`patience must be 0 or a positive integer, got ${s.patience}`);
   if (s.microBatchSize > s.batchSize) s.microBatchSize = s.batchSize;
   return s;
 }
@@ -101,8 +111,8 @@ export interface TrainProgress {
 }
 
 export interface TrainResult {
-  /** 'done' after the last step, 'stopped' at stopAtStep, 'cancelled' after cancel(). */
-  status: 'done' | 'stopped' | 'cancelled';
+  /** 'done' after the last step, 'stopped' at stopAtStep, 'early-stopped' by early stopping, 'cancelled' after cancel(). */
+  status: 'done' | 'stopped' | 'early-stopped' | 'cancelled';
   step: number;
   totalSteps: number;
   /** Validation loss before training and the latest one (null without validation data). */
@@ -110,8 +120,18 @@ export interface TrainResult {
   finalValLoss: number | null;
   history: StepRecord[];
   valHistory: EvalRecord[];
+  /** The lowest validation loss and its step (the weights keepBest() puts back). */
+  best: BestRecord | null;
+  /** Why the run stopped early, or null. */
+  stopReason: string | null;
+  /** A budgeted run's plan. */
+  plan: BudgetPlan | null;
 }
 
 export interface TrainerCallbacks {
   onProgress?: (p: TrainProgress) => void;
+  /** A budgeted run made or changed its plan. */
+  onPlan?: (plan: BudgetPlan) => void;
+  /** Awaited after each validation inside run() (live samples); its time is not training time. */
+  afterValidation?: (step: number) => Promise<void>;
 }

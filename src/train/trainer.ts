@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw';
-import { accumulate, blocksTensor, microBatchGradients, type TrainableModel } from './batch-gradients';
+import { meanValidationLoss, stepGradients, type TrainableModel } from './batch-gradients';
 import {
   adamKey,
   alignTensors,
@@ -38,6 +38,9 @@ import { addLoRA, loraParams } from './lora';
 import { mixSeed } from '../random';
 import { RunGate } from './run-gate';
 import { lrAt } from './schedule';
+import { BestKeeper, bestKey, type BestRecord } from './best';
+import { BudgetPlanner, budgetLr, type BudgetPlan } from './budget';
+import { shouldStop } from './early-stop';
 import { resolveSettings, type TrainerCallbacks, type TrainResult, type TrainSettings } from './settings';
 
 export type { TrainableModel } from './batch-gradients';
@@ -49,7 +52,14 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export class Trainer {
   readonly settings: TrainSettings;
   readonly stepsPerEpoch: number;
-  readonly totalSteps: number;
+  /** The recipe's steps (epochs × steps per epoch). */
+  readonly recipeSteps: number;
+  /** With a time budget: the plan (null until the step time is measured). */
+  readonly planner: BudgetPlanner | null;
+  /** The lowest validation loss so far and its weights. */
+  readonly keeper = new BestKeeper();
+  /** Why the last run() ended early: early stopping, or null. */
+  stopReason: string | null = null;
   /** The variables being trained: every weight (full) or the adapter matrices (LoRA). */
   readonly trainable: Record<string, tf.Variable>;
   /** Optimizer steps completed. */
@@ -90,7 +100,31 @@ export class Trainer {
     }
     this.optimizer = new AdamW(this.trainable, { weightDecay: this.settings.weightDecay });
     this.stepsPerEpoch = Math.ceil(dataset.train.length / this.settings.batchSize);
-    this.totalSteps = this.settings.epochs * this.stepsPerEpoch;
+    this.recipeSteps = this.settings.epochs * this.stepsPerEpoch;
+    this.planner = this.settings.budgetMs > 0 ? new BudgetPlanner({ budgetMs: this.settings.budgetMs, warmupFraction: this.settings.warmupFraction }) : null;
+  }
+
+  /** Steps the run ends after: the budget's plan, or the recipe's epochs. */
+  get totalSteps(): number {
+    return this.planner?.plan?.totalSteps ?? this.recipeSteps;
+  }
+
+  /** Epochs of the run (a budget's plan may end inside one). */
+  get epochs(): number {
+    return Math.max(1, Math.ceil(this.totalSteps / this.stepsPerEpoch));
+  }
+
+  get plan(): BudgetPlan | null {
+    return this.planner?.plan ?? null;
+  }
+
+  get best(): BestRecord | null {
+    return this.keeper.best;
+  }
+
+  /** Put the weights of the lowest validation loss back into the model (at the end of a run). */
+  keepBest(): BestRecord | null {
+    return this.keeper.restore(this.trainable, this.step);
   }
 
   /** Rebuild a trainer from a checkpoint on a freshly loaded base model and the same dataset. */
@@ -110,12 +144,15 @@ export class Trainer {
   }
 
   get epoch(): number {
-    return Math.min(Math.floor(this.step / this.stepsPerEpoch), this.settings.epochs - 1);
+    return Math.min(Math.floor(this.step / this.stepsPerEpoch), this.epochs - 1);
   }
 
   /** Learning rate of the update with 0-based index `step`. */
   lrAt(step: number): number {
     const s = this.settings;
+    if (this.planner) {
+      return budgetLr(step, this.planner.plan, { peakLr: s.learningRate, minLr: s.minLr, decay: s.decay, provisionalWarmup: Math.round(this.recipeSteps * s.warmupFraction) });
+    }
     return lrAt(step, this.totalSteps, { peakLr: s.learningRate, warmupFraction: s.warmupFraction, decay: s.decay, minLr: s.minLr });
   }
 
@@ -137,17 +174,23 @@ export class Trainer {
     this.sessionMs = 0;
     this.sessionSteps = 0;
     this.sessionTokens = 0;
-    const stopAt = Math.min(opts.stopAtStep ?? this.totalSteps, this.totalSteps);
+    this.stopReason = null;
+    const stopAt = (): number => Math.min(opts.stopAtStep ?? Infinity, this.totalSteps);
     try {
       // A run cancelled during a validation, or a fresh one, validates the step it starts from.
       if (this.evalDue(this.step) && this.lastEvalStep() !== this.step) {
         const valLoss = await this.validateAndRecord();
         if (valLoss === null) return this.result('cancelled');
-        if (valLoss !== undefined) this.emit(undefined, valLoss);
+        if (valLoss !== undefined) {
+          this.emit(undefined, valLoss);
+          await this.callbacks.afterValidation?.(this.step);
+        }
       }
-      while (this.step < stopAt) {
+      while (this.step < stopAt()) {
         const record = await this.trainStep();
         if (record === null) return this.result('cancelled');
+        const plan = this.planner?.observe(this.step, this.elapsedMs, (k) => this.lrAt(k), this.sessionSteps);
+        if (plan) this.callbacks.onPlan?.(plan);
         let valLoss: number | undefined;
         if (this.evalDue(this.step)) {
           const v = await this.validateAndRecord();
@@ -158,6 +201,11 @@ export class Trainer {
           valLoss = v;
         }
         this.emit(record, valLoss);
+        if (valLoss !== undefined) await this.callbacks.afterValidation?.(this.step);
+        if (valLoss !== undefined && this.step < this.totalSteps && shouldStop(this.validations(), this.settings.patience)) {
+          this.stopReason = `the validation loss has not improved for ${this.settings.patience} validation${this.settings.patience === 1 ? '' : 's'}`;
+          return this.result('early-stopped');
+        }
       }
       return this.result(this.step >= this.totalSteps ? 'done' : 'stopped');
     } finally {
@@ -210,6 +258,7 @@ export class Trainer {
       tensors[adamKey('m', name)] = adam.m[name];
       tensors[adamKey('v', name)] = adam.v[name];
     }
+    Object.assign(tensors, this.keeper.exportTensors());
     const { nLayer, nHead, nEmbd, nPositions, vocabSize } = this.model.config;
     return {
       meta: {
@@ -235,6 +284,8 @@ export class Trainer {
         elapsedMs: this.elapsedMs,
         history: this.history.map((r) => ({ ...r })),
         valHistory: this.valHistory.map((r) => ({ ...r })),
+        best: this.keeper.best ? { ...this.keeper.best } : null,
+        plan: this.plan ? structuredClone(this.plan) : null,
         archiveSummary,
       },
       tensors,
@@ -256,6 +307,18 @@ export class Trainer {
     return step % every === 0;
   }
 
+  /** The validation losses as early stopping reads them. */
+  validations(): Array<{ step: number; loss: number }> {
+    return this.valHistory.map((r) => ({ step: r.step, loss: r.valLoss }));
+  }
+
+  /** Record a validation measured outside run() (the end of "stop after N steps"), best-tracked like the others. */
+  async recordValidation(loss: number): Promise<void> {
+    if (this.lastEvalStep() === this.step) return;
+    this.valHistory.push({ step: this.step, valLoss: loss });
+    await this.keeper.observe(this.step, loss, this.trainable);
+  }
+
   private lastEvalStep(): number | null {
     return this.valHistory.length > 0 ? this.valHistory[this.valHistory.length - 1].step : null;
   }
@@ -265,37 +328,12 @@ export class Trainer {
    * keyed like `trainable`, with that loss; null when cancelled. The caller disposes the tensors.
    */
   async gradients(step: number): Promise<{ grads: Record<string, tf.Tensor>; loss: tf.Scalar } | null> {
-    const indices = this.batchIndices(step);
-    const micro = this.settings.microBatchSize;
-    let acc: Record<string, tf.Tensor> | null = null;
-    let lossSum: tf.Scalar | null = null;
-    try {
-      for (let k = 0; k * micro < indices.length; k++) {
-        if (this.runGate.isRunning && !(await this.gate())) return null;
-        const part = indices.subarray(k * micro, (k + 1) * micro);
-        const { value, grads } = microBatchGradients(this.model, this.trainable, this.dataset, part, {
-          dropout: this.settings.dropout,
-          weight: part.length / indices.length,
-          seed: mixSeed(this.settings.seed, step, k, 0xd209),
-        });
-        if (acc === null || lossSum === null) {
-          acc = grads;
-          lossSum = value;
-          continue;
-        }
-        acc = accumulate(acc, grads);
-        const prevLoss = lossSum;
-        lossSum = tf.add(prevLoss, value) as tf.Scalar;
-        tf.dispose([prevLoss, value]);
-      }
-      const result = { grads: acc!, loss: lossSum! };
-      acc = null;
-      lossSum = null;
-      return result;
-    } finally {
-      if (acc) tf.dispose(acc);
-      if (lossSum) lossSum.dispose();
-    }
+    return stepGradients(this.model, this.trainable, this.dataset, this.batchIndices(step), {
+      microBatchSize: this.settings.microBatchSize,
+      dropout: this.settings.dropout,
+      seed: (k) => mixSeed(this.settings.seed, step, k, 0xd209),
+      between: () => (this.runGate.isRunning ? this.gate() : Promise.resolve(true)),
+    });
   }
 
   /** One optimizer step; null when cancelled before it completed (nothing changed then). */
@@ -339,24 +377,16 @@ export class Trainer {
     const v = await this.validate(true);
     this.elapsedMs += now() - t0 - this.gatedMs;
     this.gatedMs = 0;
-    if (typeof v === 'number') this.valHistory.push({ step: this.step, valLoss: v });
+    if (typeof v === 'number') {
+      this.valHistory.push({ step: this.step, valLoss: v });
+      await this.keeper.observe(this.step, v, this.trainable);
+    }
     return v;
   }
 
-  private async validate(cancellable: boolean): Promise<number | null | undefined> {
-    const val = this.dataset.val;
-    if (val.length === 0) return undefined;
+  private validate(cancellable: boolean): Promise<number | null | undefined> {
     const size = this.settings.evalBatchSize > 0 ? this.settings.evalBatchSize : this.settings.microBatchSize;
-    let sum = 0;
-    for (let start = 0; start < val.length; start += size) {
-      if (cancellable && !(await this.gate())) return null;
-      const indices = Array.from({ length: Math.min(size, val.length - start) }, (_, i) => start + i);
-      // Every block has the same number of targets: weighting each batch mean by its block count gives the per-token mean.
-      const loss = tf.tidy(() => tf.mul(this.model.loss(blocksTensor(val, indices, this.dataset.blockSize)), indices.length));
-      sum += (await loss.data())[0];
-      loss.dispose();
-    }
-    return sum / val.length;
+    return meanValidationLoss(this.model, this.dataset, size, cancellable ? () => this.gate() : null);
   }
 
   private emit(record: StepRecord | undefined, valLoss?: number): void {
@@ -366,8 +396,8 @@ export class Trainer {
     this.callbacks.onProgress({
       step: this.step,
       totalSteps: this.totalSteps,
-      epoch: Math.min(Math.floor(Math.max(this.step - 1, 0) / this.stepsPerEpoch), this.settings.epochs - 1) + 1,
-      epochs: this.settings.epochs,
+      epoch: Math.min(Math.floor(Math.max(this.step - 1, 0) / this.stepsPerEpoch), this.epochs - 1) + 1,
+      epochs: this.epochs,
       ...(record ? { trainLoss: record.trainLoss, gradNorm: record.gradNorm } : {}),
       ...(valLoss !== undefined ? { valLoss, valPerplexity: Math.exp(valLoss) } : {}),
       lr: record ? record.lr : this.lrAt(this.step),
@@ -386,6 +416,9 @@ export class Trainer {
       finalValLoss: this.valHistory.length > 0 ? this.valHistory[this.valHistory.length - 1].valLoss : null,
       history: this.history,
       valHistory: this.valHistory,
+      best: this.keeper.best,
+      stopReason: this.stopReason,
+      plan: this.plan,
     };
   }
 
@@ -413,5 +446,7 @@ export class Trainer {
     this.elapsedMs = meta.elapsedMs;
     this.history = meta.history.map((r) => ({ ...r }));
     this.valHistory = meta.valHistory.map((r) => ({ ...r }));
+    this.keeper.importWeights(meta.best ?? null, meta.best ? load(bestKey) : {});
+    if (this.planner && meta.plan) this.planner.plan = structuredClone(meta.plan);
   }
 }

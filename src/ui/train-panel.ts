@@ -5,6 +5,7 @@ import type { App } from './app';
 import { $, errorText, h, say } from './dom';
 import { duration, num } from './format';
 import { LossPlot } from './loss-plot';
+import { budgetSelect, longRunOptions, planText, renderSamples, validationsLine } from './train-plan';
 
 type SettingKey = Exclude<keyof TrainSettings, 'mode' | 'modelName'>;
 const FIELDS: Array<[SettingKey, string, string]> = [
@@ -21,6 +22,8 @@ const FIELDS: Array<[SettingKey, string, string]> = [
   ['seed', 'Seed', '1'],
   ['maxSteps', 'Stop after steps (0 = all)', '1'],
   ['checkpointMinutes', 'Checkpoint every (minutes)', 'any'],
+  ['budgetMinutes', 'Time budget (minutes; 0 = the epochs, −1 = until it stops improving)', 'any'],
+  ['patience', 'Early stopping patience (validations; 0 = off)', '1'],
 ];
 
 export function mountTrainPanel(app: App): void {
@@ -47,10 +50,23 @@ export function mountTrainPanel(app: App): void {
     inputs.set(key, input);
     settingsEl.append(h('label', {}, label, input));
   }
+  // The person's time, beside the recipe: the select writes the advanced field, which can say any number of minutes.
+  const budget = budgetSelect((minutes) => (inputs.get('budgetMinutes')!.value = String(minutes)));
+  inputs.get('budgetMinutes')!.addEventListener('change', () => budget.set(Number(inputs.get('budgetMinutes')!.value) || 0));
+  trainBtn.parentElement!.prepend(budget.el);
+  const planEl = h('p', { id: 'train-plan', class: 'muted' });
+  const valsEl = h('p', { id: 'train-validations', class: 'muted' });
+  const longRun = longRunOptions();
+  const samplesEl = h('div', { id: 'live-samples', class: 'live-samples', 'aria-live': 'polite' });
+  planEl.hidden = valsEl.hidden = samplesEl.hidden = true;
+  $('loss-plot').after(valsEl, samplesEl);
+  $('train-stats').before(planEl);
+  $('advanced').after(longRun.el);
 
   const fill = (s: TrainSettings) => {
     settings = s;
     for (const [key] of FIELDS) inputs.get(key)!.value = String(s[key]);
+    budget.set(s.budgetMinutes);
     modeSelect.value = s.mode;
     if (!nameInput.value || nameInput.dataset.auto === 'yes') {
       nameInput.value = s.modelName;
@@ -71,6 +87,8 @@ export function mountTrainPanel(app: App): void {
 
   const stats = $('train-stats');
   const show = (incoming: TrainProgress) => {
+    // Live samples come on their own: they change no figure.
+    if (incoming.samples) return renderSamples(samplesEl, incoming.samples, incoming.samplesStep ?? incoming.step);
     const quiet = incoming.phase === 'paused' || incoming.phase === 'checkpoint';
     const p: TrainProgress =
       quiet && last ? { ...last, phase: incoming.phase, message: incoming.message, step: Math.max(incoming.step, last.step) } : { ...incoming, valLoss: incoming.valLoss ?? last?.valLoss ?? null, valPerplexity: incoming.valPerplexity ?? last?.valPerplexity ?? null };
@@ -99,6 +117,11 @@ export function mountTrainPanel(app: App): void {
       ] as const).map(([k, v]) => h('div', { 'data-stat': k }, h('span', {}, k), v)),
     );
     $('train-mode').textContent = `${p.mode === 'lora' ? 'LoRA' : 'Full fine-tuning'}: ${p.modeReason}`;
+    if (p.plan) planEl.textContent = planText(p.plan);
+    planEl.hidden = !p.plan;
+    const vals = validationsLine(p);
+    if (vals) valsEl.textContent = vals;
+    valsEl.hidden = !valsEl.textContent;
     // Each validation goes into the plot when it is measured (incoming: this event's own figures).
     if (incoming.phase === 'training' || incoming.phase === 'done') plot.add(incoming.step, incoming.trainLoss, incoming.valLoss);
     else if (incoming.phase === 'evaluating' && incoming.valLoss !== null) plot.add(incoming.step, null, incoming.valLoss);
@@ -115,6 +138,10 @@ export function mountTrainPanel(app: App): void {
     modelSynced = false;
     pauseBtn.textContent = 'Pause';
     plot.reset();
+    planEl.hidden = valsEl.hidden = samplesEl.hidden = true;
+    planEl.textContent = valsEl.textContent = '';
+    samplesEl.replaceChildren();
+    void longRun.started();
     sync();
     app.emit('busy');
     try {
@@ -129,12 +156,14 @@ export function mountTrainPanel(app: App): void {
           ? 'Cancelled before training started.'
           : res.cancelled
           ? `Cancelled after ${res.steps} steps. The last checkpoint is kept: you can resume it.`
-          : `Done: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after${took}. Saved as “${res.name}”.`,
+          : `Done: validation loss ${num(res.valLossBefore)} before → ${num(res.valLossAfter)} after${took}. Saved as “${res.name}”.${res.stopReason ? ` ${res.stopReason}` : ''}`,
         res.cancelled ? 'warn' : 'ok',
       );
+      longRun.ended(message.textContent ?? '');
       if (!res.cancelled) app.state.model = await app.engine.currentModel();
     } catch (err) {
       say(message, `Training stopped: ${errorText(err)}`, 'error');
+      longRun.ended(message.textContent ?? '');
     }
     app.state.training = app.state.paused = false;
     sync();

@@ -1,0 +1,142 @@
+/**
+ * Training on the person's time: a plan of how many steps fit a time budget, made from the real
+ * step time once the warm-up steps are measured, and re-made when the step time drifts (a
+ * throttled tab, a busy machine, a resume on another device), with the learning-rate schedule
+ * that ends with the plan.
+ *
+ * Time here is the trainer's working time (`elapsedMs`: steps and validations, pauses and
+ * reloads excluded), so a plan survives a reload. Nothing reads a clock: the trainer feeds the
+ * times in, and tests feed a fake clock.
+ */
+import type { Decay } from './schedule';
+
+export interface BudgetPlan {
+  /** Steps the run ends after. */
+  totalSteps: number;
+  /** Warm-up length (fixed by the first plan). */
+  warmupSteps: number;
+  /** Measured cost of one step (validations included) the plan was made from. */
+  msPerStep: number;
+  /** The step and working time when the plan was made. */
+  madeAtStep: number;
+  madeAtMs: number;
+  /** After a re-plan past the warm-up: the decay restarts from this step's rate toward the new end. */
+  from: { step: number; lr: number } | null;
+  /** Why the plan is what it is (the page shows it). */
+  reason: string;
+  /** How many times it was re-made. */
+  replans: number;
+}
+
+export interface BudgetOptions {
+  /** The person's time, in working milliseconds. */
+  budgetMs: number;
+  /** Steps whose time is not representative (kernel compilation, first allocations). Default 2. */
+  warmupMeasureSteps?: number;
+  /** Steps measured after those before the first plan. Default 3. */
+  measureSteps?: number;
+  /** Share of the plan that warms up. */
+  warmupFraction: number;
+  /** Re-plan when the projected end misses the budget by more than this share of it (default 0.05) … */
+  tolerance?: number;
+  /** … and by more than this many ms (default 5000). */
+  minSlackMs?: number;
+  /** Steps measured since the last plan before a re-plan is considered. Default 5. */
+  window?: number;
+}
+
+/** The step time over the measured steps: `elapsedMs` after `step` steps vs at `fromStep`. */
+function rate(step: number, elapsedMs: number, fromStep: number, fromMs: number): number {
+  return (elapsedMs - fromMs) / Math.max(1, step - fromStep);
+}
+
+export class BudgetPlanner {
+  plan: BudgetPlan | null;
+  private readonly opts: Required<BudgetOptions>;
+  /** Working time when the measured steps began (after warmupMeasureSteps). */
+  private measureFrom: { step: number; ms: number } | null = null;
+
+  constructor(options: BudgetOptions, plan: BudgetPlan | null = null) {
+    this.opts = { warmupMeasureSteps: 2, measureSteps: 3, tolerance: 0.05, minSlackMs: 5000, window: 5, ...options };
+    if (!(this.opts.budgetMs > 0)) throw new Error(`the time budget must be positive, got ${this.opts.budgetMs} ms`);
+    this.plan = plan;
+  }
+
+  get budgetMs(): number {
+    return this.opts.budgetMs;
+  }
+
+  /**
+   * Called after every completed step with the working time so far (validations included).
+   * Returns the new plan when it was made or changed, else null. A resumed run (a plan and no
+   * measurement yet in this session) re-measures after its own warm-up steps.
+   */
+  observe(step: number, elapsedMs: number, lrAtStep: (step: number) => number, sessionStep: number): BudgetPlan | null {
+    const o = this.opts;
+    if (this.measureFrom === null) {
+      if (sessionStep >= o.warmupMeasureSteps) this.measureFrom = { step, ms: elapsedMs };
+      return null;
+    }
+    const p = this.plan;
+    if (p === null) {
+      if (step - this.measureFrom.step < o.measureSteps) return null;
+      const ms = rate(step, elapsedMs, this.measureFrom.step, this.measureFrom.ms);
+      const total = step + Math.max(1, Math.floor((o.budgetMs - elapsedMs) / ms));
+      this.plan = {
+        totalSteps: total,
+        warmupSteps: Math.max(step + 1, Math.round(total * o.warmupFraction)),
+        msPerStep: ms,
+        madeAtStep: step,
+        madeAtMs: elapsedMs,
+        from: null,
+        reason: `planned from the measured step time (${Math.round(ms)} ms a step)`,
+        replans: 0,
+      };
+      return this.plan;
+    }
+    if (step >= p.totalSteps) return null;
+    // Measure from the later of the plan and this session's measurement start.
+    const from = this.measureFrom.step > p.madeAtStep ? this.measureFrom : { step: p.madeAtStep, ms: p.madeAtMs };
+    if (step - from.step < o.window) return null;
+    const ms = rate(step, elapsedMs, from.step, from.ms);
+    const projectedEnd = elapsedMs + (p.totalSteps - step) * ms;
+    if (Math.abs(projectedEnd - o.budgetMs) <= Math.max(o.tolerance * o.budgetMs, o.minSlackMs)) return null;
+    const total = step + Math.max(1, Math.floor((o.budgetMs - elapsedMs) / ms));
+    if (total === p.totalSteps) return null;
+    const why = ms > p.msPerStep ? 'steps got slower' : 'steps got faster';
+    this.plan = {
+      ...p,
+      totalSteps: total,
+      msPerStep: ms,
+      madeAtStep: step,
+      madeAtMs: elapsedMs,
+      // In the warm-up the ramp goes on unchanged; past it the decay restarts from today's rate.
+      from: step >= p.warmupSteps ? { step, lr: lrAtStep(step) } : p.from,
+      reason: `re-planned at step ${step}: ${why} (${Math.round(p.msPerStep)} → ${Math.round(ms)} ms a step)`,
+      replans: p.replans + 1,
+    };
+    return this.plan;
+  }
+}
+
+/**
+ * The learning rate of update `step` in a budgeted run: before a plan exists, the warm-up ramp
+ * over `provisionalWarmup` steps; then warm-up to the peak and decay to `minLr` at the plan's
+ * end (from the re-plan's rate when the plan was re-made past the warm-up).
+ */
+export function budgetLr(
+  step: number,
+  plan: BudgetPlan | null,
+  opts: { peakLr: number; minLr: number; decay: Decay; provisionalWarmup: number },
+): number {
+  const { peakLr: peak, minLr: min } = opts;
+  const warmup = plan ? plan.warmupSteps : Math.max(1, opts.provisionalWarmup);
+  if (step < warmup) return (peak * (step + 1)) / warmup;
+  if (!plan || opts.decay === 'constant') return peak;
+  const start = plan.from && step >= plan.from.step ? plan.from : { step: warmup, lr: peak };
+  const span = plan.totalSteps - start.step;
+  if (span <= 0) return min;
+  const progress = Math.min(1, Math.max(0, (step - start.step) / span));
+  const factor = opts.decay === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
+  return min + (start.lr - min) * factor;
+}
