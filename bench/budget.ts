@@ -24,6 +24,7 @@ import { randomGPT2Weights } from '../src/model/params';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { mulberry32 } from '../src/random';
 import type { Log } from './measure';
+import { parseGPT2Config } from '../src/model/config';
 import { shapeConfig, type ShapeName } from './shapes';
 
 export interface BudgetArgs {
@@ -38,6 +39,9 @@ export interface BudgetArgs {
   liveEpochs: number;
   tokenizerUrl: string;
   tokenizerConfigUrl: string;
+  /** A config.json instead of the shape's, and settings over the page's (the unit test's tiny run). */
+  config?: Record<string, unknown>;
+  settings?: Partial<TrainSettings>;
 }
 
 export interface PlanSeen {
@@ -177,14 +181,14 @@ async function session(model: LoadedModel, texts: string[], settings: TrainSetti
 export async function runBudget(args: BudgetArgs, log: Log): Promise<BudgetFigures> {
   const fetchBytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
   const tokenizer = loadTokenizer({ 'tokenizer.json': await fetchBytes(args.tokenizerUrl), 'tokenizer_config.json': await fetchBytes(args.tokenizerConfigUrl) });
-  const config = shapeConfig(args.shape);
+  const config = args.config ? parseGPT2Config(args.config) : shapeConfig(args.shape);
   const gpt2 = GPT2.fromWeights(config, randomGPT2Weights(config, 1));
   const params = Object.values(gpt2.params).reduce((n, v) => n + v.size, 0);
   const { nLayer, nHead, nEmbd, nPositions, vocabSize } = config;
   const info: ModelInfo = { id: args.shape, name: args.shape, kind: 'base', baseRepo: args.shape, params, config: { nLayer, nHead, nEmbd, nPositions, vocabSize }, networkBytes: 0, loadMs: 0, persisted: false };
   const model: LoadedModel = { gpt2, tokenizer, files: {}, info };
   // The page's settings, with the person's time budget; no checkpoint inside the run.
-  const base: TrainSettings = { ...defaultSettings(model, 'bench'), checkpointMinutes: 24 * 60 };
+  const base: TrainSettings = { ...defaultSettings(model, 'bench'), checkpointMinutes: 24 * 60, ...args.settings };
   const budgeted = { ...base, budgetMinutes: args.budgetMinutes };
   const mode = pickMode(model, budgeted, args.backend);
   log(`budget: ${args.shape} on ${args.backend}, ${mode.mode} (${mode.reason}); ${args.budgetMinutes}-minute budget, ${args.tweets} synthetic tweets`);
