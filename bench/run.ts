@@ -267,7 +267,8 @@ async function main(): Promise<number> {
   const md = markdownTable(rows);
   // Only a run of every phase replaces latest.*; a partial run writes partial.* (git-ignored).
   const complete = ALL_PHASES.every((p) => phases.has(p)) && !process.argv.some((a) => a.startsWith('--train=') || a.startsWith('--budget-') || a.startsWith('--live-'));
-  const stem = complete ? 'latest' : 'partial';
+  // `--stem=NAME` writes NAME.json and NAME.md instead (two partial runs side by side).
+  const stem = option('stem', complete ? 'latest' : 'partial');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ ...results, rows, checks }, null, 2) + '\n');
   writeFileSync(join(resultsDir, `${stem}.md`), `${environmentLine(results)}; ${results.date}\n\n${md}`);
