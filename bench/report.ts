@@ -415,7 +415,8 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
       detail:
         `goal ≤ ${Math.round(LIVE_SAMPLE_SHARE * 100)}%; wall time of the same session (${live.epochs} epochs of ${live.with.stepsPerEpoch} steps of ${b.batchSize} blocks on ${live.tweets} synthetic tweets, validation of ${live.with.valBlocks} block(s) after each epoch) ` +
         `without live samples ${fmtSeconds(live.without.wallMs / 1000)}, with them ${fmtSeconds(live.with.wallMs / 1000)} (working time ${fmtSeconds(live.without.workingMs / 1000)} vs ${fmtSeconds(live.with.workingMs / 1000)}); ` +
-        `written ${live.with.samples.length} time(s) (${LIVE_SAMPLES.length} tweets of ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}` +
+        `written ${live.with.samples.length} time(s) (${LIVE_SAMPLES.length} tweets of at most ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}, ` +
+        `their own time ${((100 * sampleMs.reduce((a, x) => a + x, 0)) / live.with.wallMs).toFixed(1)}% of the run with them, while the working time (samples excluded) moved ${signed((100 * (live.with.workingMs - live.without.workingMs)) / live.without.workingMs)}% between the two runs` +
         (Number.isFinite(epochMs) && Number.isFinite(perValidation)
           ? `; by arithmetic at the page's once-an-epoch validation on 3,000 tweets (${plan.stepsPerEpoch} steps at this phase's median step): ${fmtSeconds(perValidation / 1000)} per ${fmtSeconds(epochMs / 1000)} epoch = ${((100 * perValidation) / epochMs).toFixed(2)}%`
           : ''),
