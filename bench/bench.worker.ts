@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeAdapter, pickBackend } from '../src/engine/backend';
 import type { BackendName } from '../src/engine/api';
+import { runBudget } from './budget';
 import { measureCopies } from './copies';
 import { measureDatasetBuild } from './dataset';
 import { measureLoad, writeLegacyLibrary } from './load';
@@ -113,6 +114,10 @@ const phases: { [P in PhaseName]: (args: PhaseArgs[P]) => Promise<PhaseResults[P
   },
   async soak(args) {
     return runSoak({ ...args, log });
+  },
+  async budget(args) {
+    await start(args.backend);
+    return runBudget(args, log);
   },
   async peer(args) {
     await start(args.backend);

@@ -91,3 +91,34 @@ export function projectTime(plan: CorpusPlan, rate: MeasuredRate): Projection {
   const evalMs = (plan.validations * plan.valBlocks * plan.blockSize * 1000) / rate.evalTokensPerSec;
   return { seconds: (trainMs + evalMs) / 1000, trainSeconds: trainMs / 1000, evalSeconds: evalMs / 1000 };
 }
+
+/** Step and validation times measured at a real shape (bench/budget.ts): a step of `batchSize` blocks, a validation per block. */
+export interface MeasuredStepTimes {
+  /** Working time of one optimizer step of the plan's batch (forward + backward of each block, clipping, AdamW). */
+  msPerStep: number;
+  /** Working time of validating one block (forward only). */
+  evalMsPerBlock: number;
+}
+
+export interface EarlyStopProjection extends Projection {
+  /** Epochs trained before early stopping ends the run. */
+  epochs: number;
+  steps: number;
+  validations: number;
+}
+
+/**
+ * Time to a bot with early stopping, as the page runs "until it stops improving": validation
+ * before training and after every epoch (the default `evalEvery`), stop once `patience`
+ * validations in a row did not improve on the best. The epoch of the best validation loss is an
+ * assumption (`bestEpoch`, 0 = never better than before training): the run then ends after epoch
+ * `bestEpoch + patience`, capped at `maxEpochs`.
+ */
+export function projectEarlyStop(plan: CorpusPlan, times: MeasuredStepTimes, opts: { bestEpoch: number; patience: number; maxEpochs: number }): EarlyStopProjection {
+  const epochs = Math.min(opts.maxEpochs, Math.max(0, opts.bestEpoch) + opts.patience);
+  const steps = epochs * plan.stepsPerEpoch;
+  const validations = plan.valBlocks > 0 ? epochs + 1 : 0;
+  const trainSeconds = (steps * times.msPerStep) / 1000;
+  const evalSeconds = (validations * plan.valBlocks * times.evalMsPerBlock) / 1000;
+  return { epochs, steps, validations, trainSeconds, evalSeconds, seconds: trainSeconds + evalSeconds };
+}

@@ -3,6 +3,7 @@
  * gets its own worker: a WebAssembly heap only grows, so one phase's peak must not weigh on the next.
  */
 import type { BackendName, BackendReport } from '../src/engine/api';
+import type { BudgetArgs, BudgetFigures } from './budget';
 import type { CopyFigures } from './copies';
 import type { DatasetFigures } from './dataset';
 import type { SoakFigures } from './soak';
@@ -22,6 +23,7 @@ export interface PhaseArgs {
   copies: { tweets: number; checks: number; builds: number };
   dataset: { archiveUrl: string; tokenizerUrl: string; tokenizerConfigUrl: string };
   soak: { backend: BackendName; host: string; repo: string; archiveUrl: string; steps: number; generations: number };
+  budget: BudgetArgs;
 }
 
 export interface LoadFigures {
@@ -62,6 +64,7 @@ export interface PhaseResults {
   copies: CopyFigures;
   dataset: DatasetFigures;
   soak: SoakFigures;
+  budget: BudgetFigures;
 }
 
 export type PhaseName = keyof PhaseArgs;

@@ -8,7 +8,10 @@ import type { CopyFigures } from './copies';
 import type { MatMulFigures } from './matmul';
 import { median, type GenerationFigures, type TrainingFigures } from './measure';
 import type { PeerFigures } from './peer';
-import { corpusPlan, projectTime, type CorpusPlan } from './projection';
+import { corpusPlan, projectEarlyStop, projectTime, type CorpusPlan } from './projection';
+import type { BudgetFigures, SessionFigures } from './budget';
+import { UNTIL_IMPROVING_EPOCHS } from '../src/engine/run-settings';
+import { LIVE_SAMPLE_SHARE, LIVE_SAMPLE_TOKENS, LIVE_SAMPLES } from '../src/engine/live-samples';
 import type { DatasetFigures } from './dataset';
 import type { SoakFigures, SoakSample } from './soak';
 import { HEAP_FULL, type BackendFigures, type LoadFigures } from './protocol';
@@ -63,6 +66,8 @@ export interface BenchResults {
   dataset?: Outcome<DatasetFigures>;
   /** The tiny model trained 2,000 steps with pauses, then 200 generations: memory over time. */
   soak?: Outcome<SoakFigures>;
+  /** Issue 20: a time-budgeted run per shape, and the live samples' cost. */
+  budget?: Array<{ shape: ShapeName; result: Outcome<BudgetFigures> }>;
   /** Seconds each phase took, wall clock. */
   durations: Record<string, number>;
   /** Memory a backend gives training, as the engine assumes it (for the mode the app would choose). */
@@ -330,8 +335,93 @@ export function buildRows(r: BenchResults): { rows: Row[]; checks: Check[] } {
     first = false;
   }
 
+  for (const b of r.budget ?? []) budgetRows(b.shape, b.result, rows, err);
+
   copyRows(r.copies, rows, checks, err);
   return { rows, checks };
+}
+
+/** Steps the early-stopping projection assumes the best validation loss at (not measured on real tweets). */
+export const ASSUMED_BEST_EPOCH = 2;
+/** Assumed epochs of the best validation loss, besides ASSUMED_BEST_EPOCH, given in the detail. */
+const OTHER_BEST_EPOCHS = [1, 3];
+
+/** Working time of each step that no validation followed, past the first `skip` steps (warm-up). */
+export function stepTimes(f: SessionFigures, skip = 2): number[] {
+  const out: number[] = [];
+  for (let k = skip + 1; k <= f.steps; k++) {
+    const ms = f.elapsedAtStep[k] - f.elapsedAtStep[k - 1];
+    if (Number.isFinite(ms) && !f.validationSteps.includes(k)) out.push(ms);
+  }
+  return out;
+}
+
+const signed = (x: number, digits = 1): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+
+/** Issue 20's rows: the budget's end against the budget, the projection with early stopping, the live samples' cost. */
+export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Row[], err: (figure: string, e: PhaseError) => void): void {
+  if (failed(b)) return err(`Time budget: ${shape}`, b);
+  const f = b.budgeted;
+  const modeName = b.mode === 'full' ? 'full' : 'LoRA';
+  const budgetS = b.budgetMs / 1000;
+  const endS = f.workingMs / 1000;
+  const lateS = endS - budgetS;
+  const steps = stepTimes(f);
+  const msPerStep = steps.length > 0 ? median(steps) : NaN;
+  const lastStepMs = f.elapsedAtStep[f.steps] - f.elapsedAtStep[f.steps - 1];
+  const first = f.plans[0];
+  const last = f.plans[f.plans.length - 1];
+  const replans = last ? last.replans : 0;
+  const why = f.plans.slice(1).map((p) => p.reason).join('; ');
+  rows.push({
+    figure: `Time budget: ${shape} (${modeName}), ${fmtNum(budgetS / 60, 0)}-minute budget, end vs budget`,
+    value: `${signed(lateS)} s (${signed((100 * lateS) / budgetS)}%)`,
+    detail:
+      `${lateS >= 0 ? 'late' : 'early'}, in the trainer's working time (steps and validations: what the budget is planned in): ended at step ${f.steps} after ${fmtSeconds(endS)} of ${fmtSeconds(budgetS)}; wall time of the run ${fmtSeconds(f.wallMs / 1000)}; ` +
+      (first ? `planned ${first.totalSteps} steps after step ${first.atStep} (${first.reason}), ${replans === 0 ? 'no re-plan' : `${replans} re-plan${replans === 1 ? '' : 's'}: ${why}`}, final plan ${last.totalSteps} steps; ` : 'no plan was made; ') +
+      `the page's mode for ${shape} on ${b.backend}: ${modeName}; ${b.tweets.toLocaleString('en-US')} synthetic tweets (${fmtNum(f.tokensPerTweet)} tokens each with EOS), ${f.trainBlocks} + ${f.valBlocks} blocks of ${b.blockSize}, steps of ${b.batchSize} blocks; ` +
+      `median step ${fmtSeconds(msPerStep / 1000)} (${steps.length} steps past the 2 warm-up ones); validation before the first step ${fmtSeconds(f.firstValidationMs / 1000)}; the last step with the validation after it ${fmtSeconds(lastStepMs / 1000)} ` +
+      `(the plan counts the validations in its measured step time, but not the one after the last step)`,
+  });
+
+  // The 3,000-tweet projection with early stopping, at this run's step and validation times.
+  const plan = corpusPlan();
+  const times = { msPerStep, evalMsPerBlock: f.firstValidationMs / Math.max(1, f.valBlocks) };
+  if (Number.isFinite(msPerStep) && b.blockSize === plan.blockSize && b.batchSize === plan.batchSize) {
+    const at = (bestEpoch: number) => projectEarlyStop(plan, times, { bestEpoch, patience: 2, maxEpochs: UNTIL_IMPROVING_EPOCHS });
+    const main = at(ASSUMED_BEST_EPOCH);
+    const fixed = projectEarlyStop(plan, times, { bestEpoch: plan.epochs, patience: 0, maxEpochs: plan.epochs });
+    rows.push({
+      figure: `Projected: ${shape} (${modeName}) to a bot on 3,000 tweets, early stopping`,
+      value: fmtSeconds(main.seconds),
+      detail:
+        `“until it stops improving” (${UNTIL_IMPROVING_EPOCHS}-epoch schedule), validation after every epoch of ${plan.stepsPerEpoch} steps (${plan.valBlocks} blocks), patience 2; ` +
+        `ASSUMED, not measured on real tweets: the best validation loss after epoch ${ASSUMED_BEST_EPOCH}, so the run stops after epoch ${main.epochs} (${main.steps} steps, ${main.validations} validations): train ${fmtSeconds(main.trainSeconds)} + validation ${fmtSeconds(main.evalSeconds)}; ` +
+        OTHER_BEST_EPOCHS.map((e) => { const p = at(e); return `best after epoch ${e}: ${fmtSeconds(p.seconds)}`; }).join(', ') +
+        `; the 4-epoch recipe without early stopping: ${fmtSeconds(fixed.seconds)}; at this run's measured times: ${fmtSeconds(msPerStep / 1000)} a step of ${b.batchSize} blocks, ${fmtSeconds(times.evalMsPerBlock / 1000)} a validation block (the first validation, warm-up included)`,
+    });
+  }
+
+  // The live samples' cost: the same run without and with them.
+  const live = b.live;
+  if (live) {
+    const slow = (live.with.wallMs - live.without.wallMs) / live.without.wallMs;
+    const sampleMs = live.with.samples.map((x) => x.ms);
+    const perValidation = sampleMs.length > 0 ? median(sampleMs) : NaN;
+    const epochMs = plan.stepsPerEpoch * msPerStep;
+    rows.push({
+      figure: `Live samples: ${shape} (${modeName}), run time with vs without`,
+      value: `${signed(100 * slow)}%`,
+      detail:
+        `goal ≤ ${Math.round(LIVE_SAMPLE_SHARE * 100)}%; wall time of the same session (${live.epochs} epochs of ${live.with.stepsPerEpoch} steps of ${b.batchSize} blocks on ${live.tweets} synthetic tweets, validation of ${live.with.valBlocks} block(s) after each epoch) ` +
+        `without live samples ${fmtSeconds(live.without.wallMs / 1000)}, with them ${fmtSeconds(live.with.wallMs / 1000)} (working time ${fmtSeconds(live.without.workingMs / 1000)} vs ${fmtSeconds(live.with.workingMs / 1000)}); ` +
+        `written ${live.with.samples.length} time(s) (${LIVE_SAMPLES.length} tweets of at most ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}, ` +
+        `their own time ${((100 * sampleMs.reduce((a, x) => a + x, 0)) / live.with.wallMs).toFixed(1)}% of the run with them, while the working time (samples excluded) moved ${signed((100 * (live.with.workingMs - live.without.workingMs)) / live.without.workingMs)}% between the two runs` +
+        (Number.isFinite(epochMs) && Number.isFinite(perValidation)
+          ? `; by arithmetic at the page's once-an-epoch validation on 3,000 tweets (${plan.stepsPerEpoch} steps at this phase's median step): ${fmtSeconds(perValidation / 1000)} per ${fmtSeconds(epochMs / 1000)} epoch = ${((100 * perValidation) / epochMs).toFixed(2)}%`
+          : ''),
+    });
+  }
 }
 
 /** The copy check (src/generate/copies.ts): index build and per-tweet check times; every verbatim tweet must be flagged. */

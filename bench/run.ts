@@ -9,6 +9,8 @@
  *                        [--steps=2] [--new-tokens=128] [--uncached=forward|logits]
  *                        [--pair-backend=webgl] [--phase-timeout=600]
  *                        [--phases=…,dataset,soak] [--soak-steps=2000] [--soak-generations=200]
+ *                        [--phases=…,budget] [--budget-minutes=5] [--budget-shapes=gpt2,distilgpt2]
+ *                        [--budget-tweets=3000] [--live-tweets=80] [--live-epochs=2]
  *   npx tsx bench/run.ts --report=bench/results/latest.json   (the table again, from saved figures)
  *
  * Timings are reported, never asserted. The exit code is 1 when a phase fails or a correctness
@@ -32,7 +34,7 @@ import { buildRows, doesNotFit, environmentLine, failed, markdownTable, textTabl
 import { SHAPE_CONFIGS, shapeConfig } from './shapes';
 import { prepareBigArchive } from './big-archive';
 
-const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'copies', 'dataset', 'soak'] as const;
+const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'copies', 'dataset', 'soak', 'budget'] as const;
 type Step = (typeof ALL_PHASES)[number];
 
 function option(name: string, fallback: string): string {
@@ -64,6 +66,13 @@ const soakSteps = Number(option('soak-steps', '2000'));
 const soakGenerations = Number(option('soak-generations', '200'));
 /** The soak takes ~3 minutes on an idle 2-core machine, several times that on a busy one. */
 const SOAK_TIMEOUT_S = 1800;
+/** Issue 20: the person's time budget at the real shapes, and the live samples' cost. */
+const budgetMinutes = Number(option('budget-minutes', '5'));
+const budgetShapes = option('budget-shapes', 'gpt2,distilgpt2').split(',') as Array<'gpt2' | 'distilgpt2'>;
+const budgetTweets = Number(option('budget-tweets', '3000'));
+/** About 2 steps of 8 blocks an epoch: validations (and live samples after them) every 2 steps. */
+const liveTweets = Number(option('live-tweets', '80'));
+const liveEpochs = Number(option('live-epochs', '2'));
 
 const started = Date.now();
 const progress = (line: string): void => {
@@ -233,6 +242,22 @@ async function main(): Promise<number> {
         run('soak', { backend, host: site.hostUrl, repo: TINY_REPO, archiveUrl: `${site.url.replace(/\/?$/, '/')}${SOAK_ARCHIVE}`, steps: soakSteps, generations: soakGenerations }, Math.max(phaseTimeoutS, SOAK_TIMEOUT_S)),
       );
     }
+
+    if (phases.has('budget')) {
+      results.budget = [];
+      const tiny = `${site.hostUrl}/${TINY_REPO}/resolve/main`;
+      for (const shape of budgetShapes) {
+        const result = await timed(`budget ${shape}`, () =>
+          run(
+            'budget',
+            { backend, shape, budgetMinutes, tweets: budgetTweets, liveTweets, liveEpochs, tokenizerUrl: `${tiny}/tokenizer.json`, tokenizerConfigUrl: `${tiny}/tokenizer_config.json` },
+            // The budget, its end's overshoot, two live-sample runs and the model's set-up.
+            Math.max(phaseTimeoutS, budgetMinutes * 60 * 3 + 1200),
+          ),
+        );
+        results.budget.push({ shape, result });
+      }
+    }
   } finally {
     await browser.dispose();
     await site.close();
@@ -241,8 +266,9 @@ async function main(): Promise<number> {
   const { rows, checks } = buildRows(results);
   const md = markdownTable(rows);
   // Only a run of every phase replaces latest.*; a partial run writes partial.* (git-ignored).
-  const complete = ALL_PHASES.every((p) => phases.has(p)) && !process.argv.some((a) => a.startsWith('--train='));
-  const stem = complete ? 'latest' : 'partial';
+  const complete = ALL_PHASES.every((p) => phases.has(p)) && !process.argv.some((a) => a.startsWith('--train=') || a.startsWith('--budget-') || a.startsWith('--live-'));
+  // `--stem=NAME` writes NAME.json and NAME.md instead (two partial runs side by side).
+  const stem = option('stem', complete ? 'latest' : 'partial');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${stem}.json`), JSON.stringify({ ...results, rows, checks }, null, 2) + '\n');
   writeFileSync(join(resultsDir, `${stem}.md`), `${environmentLine(results)}; ${results.date}\n\n${md}`);
@@ -251,7 +277,7 @@ async function main(): Promise<number> {
   console.log(textTable(rows));
   const failedChecks = checks.filter((c) => !c.ok);
   for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`);
-  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.copies, results.dataset, results.soak, ...results.training.map((t) => t.result)];
+  const outcomes: Array<Outcome<unknown> | undefined> = [results.backend, results.generation, results.load, results.pair, results.copies, results.dataset, results.soak, ...results.training.map((t) => t.result), ...(results.budget ?? []).map((b) => b.result)];
   if (results.pair && !failed(results.pair)) outcomes.push(results.pair.ours, results.pair.peer);
   // A model that does not fit the wasm heap is a finding (its row says so), not a failure of the bench.
   const failedPhases = outcomes.filter((o) => failed(o) && !doesNotFit(o)).length;
