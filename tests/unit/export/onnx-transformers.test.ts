@@ -17,6 +17,7 @@ import { ONNX_FILES, saveOnnx } from '../../../src/export/onnx';
 import { generate } from '../../../src/generate/generate';
 import { tinyFiles, tokenizerFiles, useCpu } from '../model/helpers';
 import { tinyFile } from '../../helpers/fixtures';
+import { maxAbsDiff, modelLogits } from './onnx-helpers';
 
 let model: GPT2;
 let tokenizer: Tokenizer;
@@ -49,20 +50,6 @@ function ids(values: number[]): Tensor {
   return new Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length]);
 }
 
-async function modelLogits(tokens: number[]): Promise<Float32Array> {
-  const t = tf.tidy(() => model.logits(tf.tensor2d([tokens], [1, tokens.length], 'int32')));
-  const data = (await t.data()) as Float32Array;
-  t.dispose();
-  return data;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 type Forward = (inputs: Record<string, unknown>) => Promise<{ logits: Tensor; past_key_values: Record<string, Tensor> }>;
 
 describe('the exported ONNX in transformers.js (local folder, no network)', () => {
@@ -71,7 +58,7 @@ describe('the exported ONNX in transformers.js (local folder, no network)', () =
     const m = (await AutoModelForCausalLM.from_pretrained('bot', { quantized: false, model_file_name: 'model' })) as PreTrainedModel;
     try {
       const forward = m as unknown as Forward;
-      const full = await modelLogits(tokens);
+      const full = await modelLogits(model, tokens);
       const n = tokens.length;
       const first = await forward({ input_ids: ids(tokens.slice(0, n - 1)), attention_mask: ids(new Array(n - 1).fill(1)) });
       expect(first.logits.dims).toEqual([1, n - 1, V]);
@@ -101,7 +88,7 @@ describe('the exported ONNX in transformers.js (local folder, no network)', () =
     // The default (quantized: true) loads onnx/model_quantized.onnx: close to fp32 at every position.
     const q8 = (await AutoModelForCausalLM.from_pretrained('bot', { model_file_name: 'model' })) as PreTrainedModel;
     try {
-      const a = await modelLogits(prompt);
+      const a = await modelLogits(model, prompt);
       const b = (await (q8 as unknown as Forward)({ input_ids: ids(prompt), attention_mask: ids(prompt.map(() => 1)) })).logits.data as Float32Array;
       for (let t = 0; t < prompt.length; t++) {
         let dot = 0, na = 0, nb = 0;

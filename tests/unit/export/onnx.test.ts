@@ -11,6 +11,7 @@ import { addLoRA } from '../../../src/train/lora';
 import { saveOnnx, quantizePerChannel } from '../../../src/export/onnx';
 import { decodeModel, DataType } from '../../../src/export/onnx-proto';
 import { reference, tinyFiles, useCpu } from '../model/helpers';
+import { maxAbsDiff, modelLogits } from './onnx-helpers';
 
 let model: GPT2;
 const bytes: Record<'fp32' | 'q8', Uint8Array> = { fp32: new Uint8Array(), q8: new Uint8Array() };
@@ -54,20 +55,6 @@ async function run(session: ort.InferenceSession, tokens: number[], pastLength: 
   return { logits: out.logits.data as Float32Array, presents: out };
 }
 
-async function modelLogits(tokens: number[]): Promise<Float32Array> {
-  const t = tf.tidy(() => model.logits(tf.tensor2d([tokens], [1, tokens.length], 'int32')));
-  const data = (await t.data()) as Float32Array;
-  t.dispose();
-  return data;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe('saveOnnx in onnxruntime-node', () => {
   test('the fp32 file declares the transformers.js GPT-2 inputs and outputs', () => {
     const m = decodeModel(bytes.fp32);
@@ -79,13 +66,13 @@ describe('saveOnnx in onnxruntime-node', () => {
 
   test('fp32 logits equal the model\'s (LoRA merged), with an empty past', async () => {
     const { logits, presents } = await run(sessions.fp32!, ids, 0, null);
-    const ours = await modelLogits(ids);
+    const ours = await modelLogits(model, ids);
     expect(maxAbsDiff(logits, ours)).toBeLessThan(1e-4);
     expect(presents['present.1.key'].dims).toEqual([1, H, ids.length, D]);
   });
 
   test('fp32 logits equal the model\'s with past_key_values (prefix, then 1 and 3 tokens)', async () => {
-    const full = await modelLogits(ids);
+    const full = await modelLogits(model, ids);
     const split = ids.length - 4;
     const first = await run(sessions.fp32!, ids.slice(0, split), 0, null);
     const one = await run(sessions.fp32!, ids.slice(split, split + 1), split, first.presents);
