@@ -20,11 +20,8 @@ import { repoRoot, tinyDir } from '../tests/helpers/fixtures';
 import { startSite } from '../tests/helpers/site';
 import type { GenerationRun, LlamaBenchAnswer, LlamaBenchArgs } from './llama/protocol';
 import { shapeConfig, describeShape } from './shapes';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? arg.slice(name.length + 3) : fallback;
-}
 const newTokens = Number(option('new-tokens', '128'));
 const SEED = 1;
 const PROMPT = 'The best thing about today was that I';

@@ -33,14 +33,10 @@ import { PROBE_TENSOR, PROBE_VALUES } from './protocol';
 import { buildRows, doesNotFit, environmentLine, failed, markdownTable, textTable, type BenchResults, type Outcome } from './report';
 import { SHAPE_CONFIGS, shapeConfig } from './shapes';
 import { prepareBigArchive } from './big-archive';
+import { option } from './options';
 
 const ALL_PHASES = ['backend', 'generation', 'load', 'train', 'pair', 'copies', 'dataset', 'soak', 'budget'] as const;
 type Step = (typeof ALL_PHASES)[number];
-
-function option(name: string, fallback: string): string {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? arg.slice(name.length + 3) : fallback;
-}
 
 const phases = new Set(option('phases', ALL_PHASES.join(',')).split(',') as Step[]);
 const steps = Number(option('steps', '2'));

@@ -28,11 +28,8 @@ import { repoRoot, tinyDir } from '../tests/helpers/fixtures';
 import { startSite } from '../tests/helpers/site';
 import type { TjsBenchArgs, TjsEngine, TjsRunReport } from './transformers/protocol';
 import { describeShape, SHAPE_CONFIGS, shapeConfig } from './shapes';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? arg.slice(name.length + 3) : fallback;
-}
 const newTokens = Number(option('new-tokens', '128'));
 const rounds = Number(option('rounds', '2'));
 const SEED = 1;
