@@ -157,6 +157,10 @@ export class EngineImpl implements Engine {
 
   async loadModel(source: ModelSource, onProgress: (p: FileProgress) => void): Promise<ModelInfo> {
     if (this.session || this.preparing) throw new Error('Training is running: cancel it before loading another model.');
+    return this.load(source, onProgress);
+  }
+
+  private async load(source: ModelSource, onProgress: (p: FileProgress) => void): Promise<ModelInfo> {
     const startedAt = performance.now();
     const store = this.storage$();
     const { files, meta, networkBytes, adapter, ...rest } = await modelFiles(source, {
@@ -241,18 +245,18 @@ export class EngineImpl implements Engine {
     const model = this.requireModel();
     const data = this.archives.info();
     if (!data || data.level === 'refuse' || data.level === 'empty') throw new Error(data?.message ?? 'Add an archive first.');
-    if (this.session || this.preparing) throw new Error('Training is already running.');
+    const gate = this.startGate();
     const texts = this.archives.merged().texts;
     const base = { id: model.info.id, repo: model.info.baseRepo };
     return this.withTrainingLock(async () => {
       // A merged bot: each person's validation loss on the base model (the trainer measures the
       // total). Inside the lock: a tab that may not train must not spend minutes measuring first.
       const peopleBefore = this.archives.all.length > 1 ? await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize) : null;
-      const session = await this.prepare((gate) => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
+      const session = await this.prepare(gate, () => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
       // Before its first checkpoint, so a resumed run keeps them.
       if (session) session.meta.peopleBefore = peopleBefore;
       return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(settings.modelName);
-    });
+    }).finally(() => this.endGate(gate));
   }
 
   async pendingCheckpoint(): Promise<CheckpointInfo | null> {
@@ -265,19 +269,23 @@ export class EngineImpl implements Engine {
 
   async resumeTraining(onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
     if (this.session || this.preparing) throw new Error('Training is already running.');
-    const store = this.storage$();
-    const record = await store.getCheckpoint(CHECKPOINT_ID);
-    if (!record) throw new Error('There is no checkpoint to resume.');
-    const { session: meta, trainer } = record.meta as { session: SessionMeta; trainer: TrainingCheckpoint['meta'] };
-    // Start again from the base weights the run started from, then apply the checkpoint.
-    await this.loadModel({ kind: 'library', id: meta.baseModelId }, () => {});
-    const model = this.requireModel();
-    const texts = this.archives.merged().texts;
-    const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
-    return this.withTrainingLock(async () => {
-      const session = await this.prepare((gate) => TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress), gate));
-      return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(meta.modelName);
-    });
+    const gate = this.startGate();
+    const run = async () => {
+      const store = this.storage$();
+      const record = await store.getCheckpoint(CHECKPOINT_ID);
+      if (!record) throw new Error('There is no checkpoint to resume.');
+      const { session: meta, trainer } = record.meta as { session: SessionMeta; trainer: TrainingCheckpoint['meta'] };
+      // Start again from the base weights the run started from, then apply the checkpoint.
+      await this.load({ kind: 'library', id: meta.baseModelId }, () => {});
+      const model = this.requireModel();
+      const texts = this.archives.merged().texts;
+      const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
+      return this.withTrainingLock(async () => {
+        const session = await this.prepare(gate, () => TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress), gate));
+        return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(meta.modelName);
+      });
+    };
+    return run().finally(() => this.endGate(gate));
   }
 
   async discardCheckpoint(): Promise<void> {
@@ -299,12 +307,25 @@ export class EngineImpl implements Engine {
     this.session?.cancel();
   }
 
-  /** Builds a session while pause and cancel reach its dataset build; null when it was cancelled. */
-  private async prepare(build: (gate: PreparationGate) => Promise<TrainingSession>): Promise<TrainingSession | null> {
+  /**
+   * The gate of a run that is starting, set before its first await: a pause or cancel clicked at
+   * once (while the lock, the base model or the dataset is on its way) reaches the run.
+   */
+  private startGate(): PreparationGate {
     const gate = new PreparationGate();
     this.preparing = gate;
+    return gate;
+  }
+
+  private endGate(gate: PreparationGate): void {
+    if (this.preparing === gate) this.preparing = null;
+  }
+
+  /** Builds a session while pause and cancel reach its dataset build; null when it was cancelled. */
+  private async prepare(gate: PreparationGate, build: () => Promise<TrainingSession>): Promise<TrainingSession | null> {
     try {
-      const session = await build(gate);
+      if (gate.isCancelled) return null;
+      const session = await build();
       // Paused or cancelled after the last chunk: the session starts that way.
       if (gate.isCancelled) session.cancel();
       else if (gate.isPaused) void session.pause().catch(() => {});
@@ -313,7 +334,7 @@ export class EngineImpl implements Engine {
       if (err instanceof PreparationCancelled) return null;
       throw err;
     } finally {
-      this.preparing = null;
+      this.endGate(gate);
     }
   }
 

@@ -138,6 +138,8 @@ export function mountTrainPanel(app: App): void {
     modelSynced = false;
     pauseBtn.textContent = 'Pause';
     plot.reset();
+    // The last run's figures go: a new run shows its own from its first report.
+    stats.replaceChildren();
     planEl.hidden = valsEl.hidden = samplesEl.hidden = true;
     planEl.textContent = valsEl.textContent = '';
     samplesEl.replaceChildren();

@@ -121,11 +121,15 @@ describe('training tells the truth', () => {
 
   it('a finished run: the model line follows, the time is one figure, a second run gets its own name, the card states what ran', async () => {
     await setTrainSettings(app.page, { maxSteps: 12, modelName: 'truth-bot' });
-    await app.page.click('#train-button');
-    // A pause in the middle: paused time is no training time, on the page and on the card alike.
-    await expect.poll(() => currentStep(app.page), { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(1);
-    await app.page.click('#pause-button');
-    await waitTrainingMessage(app.page, /Checkpoint saved/);
+    // Pause clicked the moment training starts (before the worker has begun the run): the run
+    // starts paused. Paused time is no training time, on the page and on the card alike.
+    await app.page.evaluate(() => {
+      document.querySelector<HTMLButtonElement>('#train-button')!.click();
+      document.querySelector<HTMLButtonElement>('#pause-button')!.click();
+    });
+    expect(await app.page.locator('#pause-button').textContent()).toBe('Resume');
+    await waitTrainingMessage(app.page, /Checkpoint saved at step 0\. Paused/);
+    expect(await currentStep(app.page)).toBe(0);
     const secondsAtPause = Number((await stat(app.page, 'Elapsed')).replace(/s$/, ''));
     await app.page.waitForTimeout(3000);
     const resumedAt = Date.now();
