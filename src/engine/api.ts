@@ -198,7 +198,7 @@ export interface TrainSettings {
 export interface TrainPlan {
   totalSteps: number;
   epochs: number;
-  /** Working time left to the plan's end at the plan's step time. */
+  /** Working time left to the plan's end at the plan's step and validation times. */
   remainingMs: number;
   msPerStep: number;
   budgetMs: number;

@@ -1,8 +1,9 @@
 /**
  * Live samples: at each validation the session writes two short tweets with fixed prompts and
  * seeds, checked for copies like every card, so the person watches the bot learn their voice.
- * They are written between steps (the trainer waits), outside the trainer's working time, and
- * only when the last ones took no more than LIVE_SAMPLE_SHARE of the working time since them.
+ * They are written between steps (the trainer waits; their time counts as the validation's, so a
+ * time budget plans for it), and only when the last ones took no more than LIVE_SAMPLE_SHARE of the
+ * working time since them.
  */
 import type { CopyInfo, LiveSample } from './api';
 import type { LoadedModel } from './loaded-model';

@@ -4,6 +4,7 @@
  * sentence saying why training stopped and which weights were kept.
  */
 import { defaultTrainSettings as trainerDefaults, type Trainer, type TrainSettings as TrainerSettings } from '../train/trainer';
+import { planRemainingMs } from '../train/budget';
 import type { TrainPlan, TrainSettings } from './api';
 
 /** "Until it stops improving": the schedule spans this many epochs at most; early stopping ends it sooner. */
@@ -38,7 +39,7 @@ export function planInfo(t: Trainer): TrainPlan | null {
   return {
     totalSteps: plan.totalSteps,
     epochs: plan.totalSteps / t.stepsPerEpoch,
-    remainingMs: Math.max(0, plan.totalSteps - t.step) * plan.msPerStep,
+    remainingMs: planRemainingMs(plan, t.step, t.evalEvery),
     msPerStep: plan.msPerStep,
     budgetMs: t.planner.budgetMs,
     reason: plan.reason,

@@ -48,6 +48,8 @@ export interface CheckpointMeta {
   adamStep: number;
   /** Training time so far, pauses excluded. */
   elapsedMs: number;
+  /** The part of elapsedMs spent validating (and on live samples); absent in older checkpoints. */
+  validationMs?: number;
   history: StepRecord[];
   valHistory: EvalRecord[];
   /** The lowest validation loss so far (its weights are the `best/<name>` tensors); absent in older checkpoints. */

@@ -132,6 +132,6 @@ export interface TrainerCallbacks {
   onProgress?: (p: TrainProgress) => void;
   /** A budgeted run made or changed its plan. */
   onPlan?: (plan: BudgetPlan) => void;
-  /** Awaited after each validation inside run() (live samples); its time is not training time. */
+  /** Awaited after each validation inside run() (live samples); its time counts as the validation's, so a budget plans for it. */
   afterValidation?: (step: number) => Promise<void>;
 }

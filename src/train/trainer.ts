@@ -73,6 +73,9 @@ export class Trainer {
   valHistory: EvalRecord[] = [];
   private readonly optimizer: AdamW;
   private elapsedMs = 0;
+  /** The part of elapsedMs spent validating, and the latest validation's duration in this session. */
+  private validationMs = 0;
+  private lastValidationMs = 0;
   private sessionMs = 0;
   private sessionSteps = 0;
   private sessionTokens = 0;
@@ -101,7 +104,10 @@ export class Trainer {
     this.optimizer = new AdamW(this.trainable, { weightDecay: this.settings.weightDecay });
     this.stepsPerEpoch = Math.ceil(dataset.train.length / this.settings.batchSize);
     this.recipeSteps = this.settings.epochs * this.stepsPerEpoch;
-    this.planner = this.settings.budgetMs > 0 ? new BudgetPlanner({ budgetMs: this.settings.budgetMs, warmupFraction: this.settings.warmupFraction }) : null;
+    this.planner =
+      this.settings.budgetMs > 0
+        ? new BudgetPlanner({ budgetMs: this.settings.budgetMs, warmupFraction: this.settings.warmupFraction, evalEvery: this.evalEvery })
+        : null;
   }
 
   /** Steps the run ends after: the budget's plan, or the recipe's epochs. */
@@ -183,13 +189,14 @@ export class Trainer {
         if (valLoss === null) return this.result('cancelled');
         if (valLoss !== undefined) {
           this.emit(undefined, valLoss);
-          await this.callbacks.afterValidation?.(this.step);
+          await this.afterValidation();
         }
       }
       while (this.step < stopAt()) {
         const record = await this.trainStep();
         if (record === null) return this.result('cancelled');
-        const plan = this.planner?.observe(this.step, this.elapsedMs, (k) => this.lrAt(k), this.sessionSteps);
+        const spent = { spentMs: this.validationMs, lastMs: this.lastValidationMs };
+        const plan = this.planner?.observe(this.step, this.elapsedMs, (k) => this.lrAt(k), this.sessionSteps, spent);
         if (plan) this.callbacks.onPlan?.(plan);
         let valLoss: number | undefined;
         if (this.evalDue(this.step)) {
@@ -201,7 +208,7 @@ export class Trainer {
           valLoss = v;
         }
         this.emit(record, valLoss);
-        if (valLoss !== undefined) await this.callbacks.afterValidation?.(this.step);
+        if (valLoss !== undefined) await this.afterValidation();
         if (valLoss !== undefined && this.step < this.totalSteps && shouldStop(this.validations(), this.settings.patience)) {
           this.stopReason = `the validation loss has not improved for ${this.settings.patience} validation${this.settings.patience === 1 ? '' : 's'}`;
           return this.result('early-stopped');
@@ -282,6 +289,7 @@ export class Trainer {
         shapes,
         adamStep: adam.step,
         elapsedMs: this.elapsedMs,
+        validationMs: this.validationMs,
         history: this.history.map((r) => ({ ...r })),
         valHistory: this.valHistory.map((r) => ({ ...r })),
         best: this.keeper.best ? { ...this.keeper.best } : null,
@@ -300,11 +308,15 @@ export class Trainer {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Steps between validations (besides the ones before the first and after the last step). */
+  get evalEvery(): number {
+    return this.settings.evalEvery > 0 ? this.settings.evalEvery : this.stepsPerEpoch;
+  }
+
   private evalDue(step: number): boolean {
     if (this.dataset.val.length === 0) return false;
     if (step === 0 || step === this.totalSteps) return true;
-    const every = this.settings.evalEvery > 0 ? this.settings.evalEvery : this.stepsPerEpoch;
-    return step % every === 0;
+    return step % this.evalEvery === 0;
   }
 
   /** The validation losses as early stopping reads them. */
@@ -375,13 +387,27 @@ export class Trainer {
     const t0 = now();
     this.gatedMs = 0;
     const v = await this.validate(true);
-    this.elapsedMs += now() - t0 - this.gatedMs;
+    const ms = now() - t0 - this.gatedMs;
+    this.elapsedMs += ms;
+    this.validationMs += ms;
+    if (typeof v === 'number') this.lastValidationMs = ms;
     this.gatedMs = 0;
     if (typeof v === 'number') {
       this.valHistory.push({ step: this.step, valLoss: v });
       await this.keeper.observe(this.step, v, this.trainable);
     }
     return v;
+  }
+
+  /** The caller's work after a validation (live samples), counted as part of the validation's time. */
+  private async afterValidation(): Promise<void> {
+    if (!this.callbacks.afterValidation) return;
+    const t0 = now();
+    await this.callbacks.afterValidation(this.step);
+    const ms = now() - t0;
+    this.elapsedMs += ms;
+    this.validationMs += ms;
+    this.lastValidationMs += ms;
   }
 
   private validate(cancellable: boolean): Promise<number | null | undefined> {
@@ -444,6 +470,7 @@ export class Trainer {
     this.optimizer.importState({ step: meta.adamStep, m, v });
     this.step = meta.step;
     this.elapsedMs = meta.elapsedMs;
+    this.validationMs = meta.validationMs ?? 0;
     this.history = meta.history.map((r) => ({ ...r }));
     this.valHistory = meta.valHistory.map((r) => ({ ...r }));
     this.keeper.importWeights(meta.best ?? null, meta.best ? load(bestKey) : {});

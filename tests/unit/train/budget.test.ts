@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetPlanner, budgetLr, type BudgetPlan } from '../../../src/train/budget';
+import { BudgetPlanner, budgetLr, costOfSteps, planRemainingMs, type BudgetPlan } from '../../../src/train/budget';
 
 /** A fake clock: each step takes `msAt(step)` working milliseconds. Returns the plans made. */
 function drive(planner: BudgetPlanner, msAt: (step: number) => number, lr: (step: number) => number, from = { step: 0, ms: 0 }) {
@@ -81,6 +81,60 @@ describe('the time budget', () => {
     expect(r.plans).toHaveLength(0);
     expect(b.plan).toEqual(saved);
     expect(r.step).toBe(saved.totalSteps);
+  });
+
+  it('counts the validations it will run, the one after the last step included, so the run ends within the budget', () => {
+    // The real shapes on a CPU: 30 s a step, a validation of 80 s (before step 1, every 4 steps
+    // and after the last). `told` = false is a planner told nothing of the validations.
+    const stepMs = 30_000;
+    const valMs = 80_000;
+    const run = (budgetMs: number, told: boolean, every = 4) => {
+      const planner = new BudgetPlanner({ budgetMs, warmupFraction: 0.05, evalEvery: told ? every : 0 });
+      const lr = (s: number) => budgetLr(s, planner.plan, opts);
+      let ms = valMs;
+      let spent = valMs;
+      let step = 0;
+      const plans: BudgetPlan[] = [];
+      while (step < (planner.plan?.totalSteps ?? Infinity) && step < 1000) {
+        ms += stepMs;
+        step += 1;
+        const p = planner.observe(step, ms, lr, step, told ? { spentMs: spent, lastMs: valMs } : undefined);
+        if (p) plans.push(p);
+        if (step % every === 0 && step !== planner.plan?.totalSteps) {
+          ms += valMs;
+          spent += valMs;
+        }
+      }
+      return { endMs: ms + valMs, step, plans, planner };
+    };
+    const r = run(1_200_000, true);
+    expect(r.plans).toHaveLength(1);
+    expect(r.plans[0].msPerStep).toBeCloseTo(stepMs, 6);
+    expect(r.plans[0].msPerValidation).toBe(valMs);
+    expect(r.plans[0].reason).toMatch(/30000 ms a step, 80 s a validation/);
+    // Within the budget, by less than one step and one validation (the granularity a plan has).
+    expect(r.endMs).toBeLessThanOrEqual(1_200_000);
+    expect(1_200_000 - r.endMs).toBeLessThan(stepMs + valMs);
+    expect(planRemainingMs(r.planner.plan!, 5, 4)).toBe(costOfSteps(5, r.planner.plan!.totalSteps - 5, stepMs, valMs, 4));
+    // An epoch longer than the run (the bench's 3,000 tweets): validations only before the first
+    // and after the last step. Told nothing of them, the run ends a validation late; told, within.
+    expect(run(600_000, false, 1000).endMs - 600_000).toBeGreaterThan(valMs / 2);
+    const long = run(600_000, true, 1000);
+    expect(long.endMs).toBeLessThanOrEqual(600_000);
+    expect(600_000 - long.endMs).toBeLessThan(stepMs);
+    // A budget already spent when the plan is made (80 + 4×30 + 80 + 30 = 310 s of 5 minutes):
+    // the plan ends where it is, with the one validation after it.
+    const spentAlready = run(300_000, true);
+    expect(spentAlready.plans[0].totalSteps).toBe(5);
+    expect(spentAlready.step).toBe(5);
+  });
+
+  it('the cost of steps counts each validation strictly inside them and the one after the last', () => {
+    expect(costOfSteps(0, 8, 10, 100, 4)).toBe(80 + 2 * 100); // at 4, and after 8
+    expect(costOfSteps(3, 1, 10, 100, 4)).toBe(10 + 100); // step 4 is the last: one validation
+    expect(costOfSteps(3, 2, 10, 100, 4)).toBe(20 + 200); // at 4, and after 5
+    expect(costOfSteps(0, 8, 10, 100, 0)).toBe(80 + 100);
+    expect(costOfSteps(0, 0, 10, 100, 4)).toBe(0);
   });
 
   it('before the plan, the first steps ramp up over the provisional warm-up', () => {
