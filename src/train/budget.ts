@@ -40,8 +40,10 @@ export interface BudgetOptions {
   budgetMs: number;
   /** Steps whose time is not representative (kernel compilation, first allocations). Default 2. */
   warmupMeasureSteps?: number;
-  /** Steps measured after those before the first plan. Default 3. */
+  /** Steps measured after those before the first plan. Default 3 … */
   measureSteps?: number;
+  /** … or fewer (at least one) once they took this long: slow steps are measured well by one. Default 10 000. */
+  measureMs?: number;
   /** Share of the plan that warms up. */
   warmupFraction: number;
   /** Re-plan when the projected end misses the budget by more than this share of it (default 0.05) … */
@@ -107,7 +109,7 @@ export class BudgetPlanner {
   private measureFrom: { step: number; ms: number } | null = null;
 
   constructor(options: BudgetOptions, plan: BudgetPlan | null = null) {
-    this.opts = { warmupMeasureSteps: 2, measureSteps: 3, tolerance: 0.05, minSlackMs: 5000, window: 5, evalEvery: 0, ...options };
+    this.opts = { warmupMeasureSteps: 2, measureSteps: 3, tolerance: 0.05, minSlackMs: 5000, window: 5, evalEvery: 0, measureMs: 10_000, ...options };
     if (!(this.opts.budgetMs > 0)) throw new Error(`the time budget must be positive, got ${this.opts.budgetMs} ms`);
     this.plan = plan;
   }
@@ -139,7 +141,8 @@ export class BudgetPlanner {
     // A step at a validation point is observed before its validation runs.
     const pending = (val: number) => (o.evalEvery > 0 && step % o.evalEvery === 0 ? val : 0);
     if (p === null) {
-      if (step - this.measureFrom.step < o.measureSteps) return null;
+      const measured = step - this.measureFrom.step;
+      if (measured < 1 || (measured < o.measureSteps && stepMs - this.measureFrom.ms < o.measureMs)) return null;
       const ms = rate(step, stepMs, this.measureFrom.step, this.measureFrom.ms);
       const val = validation.lastMs;
       const total = step + stepsThatFit(step, o.budgetMs - elapsedMs - pending(val), ms, val, o.evalEvery);

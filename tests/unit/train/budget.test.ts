@@ -109,6 +109,8 @@ describe('the time budget', () => {
     };
     const r = run(1_200_000, true);
     expect(r.plans).toHaveLength(1);
+    // Steps of 30 s are measured well by one: the plan comes after the two warm-up steps and one more.
+    expect(r.plans[0].madeAtStep).toBe(3);
     expect(r.plans[0].msPerStep).toBeCloseTo(stepMs, 6);
     expect(r.plans[0].msPerValidation).toBe(valMs);
     expect(r.plans[0].reason).toMatch(/30000 ms a step, 80 s a validation/);
@@ -122,11 +124,11 @@ describe('the time budget', () => {
     const long = run(600_000, true, 1000);
     expect(long.endMs).toBeLessThanOrEqual(600_000);
     expect(600_000 - long.endMs).toBeLessThan(stepMs);
-    // A budget already spent when the plan is made (80 + 4×30 + 80 + 30 = 310 s of 5 minutes):
-    // the plan ends where it is, with the one validation after it.
-    const spentAlready = run(300_000, true);
-    expect(spentAlready.plans[0].totalSteps).toBe(5);
-    expect(spentAlready.step).toBe(5);
+    // A budget nearly spent when the plan is made (80 + 3×30 = 170 s of 4 minutes): one more
+    // step and the validation after it do not fit, so the plan ends where it is (at 250 s).
+    const spentAlready = run(240_000, true);
+    expect(spentAlready.plans[0].totalSteps).toBe(3);
+    expect(spentAlready.step).toBe(3);
   });
 
   it('the cost of steps counts each validation strictly inside them and the one after the last', () => {
