@@ -381,7 +381,7 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
       (first ? `planned ${first.totalSteps} steps after step ${first.atStep} (${first.reason}), ${replans === 0 ? 'no re-plan' : `${replans} re-plan${replans === 1 ? '' : 's'}: ${why}`}, final plan ${last.totalSteps} steps; ` : 'no plan was made; ') +
       `the page's mode for ${shape} on ${b.backend}: ${modeName}; ${b.tweets.toLocaleString('en-US')} synthetic tweets (${fmtNum(f.tokensPerTweet)} tokens each with EOS), ${f.trainBlocks} + ${f.valBlocks} blocks of ${b.blockSize}, steps of ${b.batchSize} blocks; ` +
       `median step ${fmtSeconds(msPerStep / 1000)} (${steps.length} steps past the 2 warm-up ones); validation before the first step ${fmtSeconds(f.firstValidationMs / 1000)}; the last step with the validation after it ${fmtSeconds(lastStepMs / 1000)} ` +
-      `(the plan counts the validations in its measured step time, but not the one after the last step)`,
+      `(the plan counts each validation it will run, the one after the last step included, at the latest validation's time)`,
   });
 
   // The 3,000-tweet projection with early stopping, at this run's step and validation times.
@@ -408,6 +408,7 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
     const slow = (live.with.wallMs - live.without.wallMs) / live.without.wallMs;
     const sampleMs = live.with.samples.map((x) => x.ms);
     const perValidation = sampleMs.length > 0 ? median(sampleMs) : NaN;
+    const sampleSum = sampleMs.reduce((a, x) => a + x, 0);
     const epochMs = plan.stepsPerEpoch * msPerStep;
     rows.push({
       figure: `Live samples: ${shape} (${modeName}), run time with vs without`,
@@ -416,7 +417,7 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
         `goal ≤ ${Math.round(LIVE_SAMPLE_SHARE * 100)}%; wall time of the same session (${live.epochs} epochs of ${live.with.stepsPerEpoch} steps of ${b.batchSize} blocks on ${live.tweets} synthetic tweets, validation of ${live.with.valBlocks} block(s) after each epoch) ` +
         `without live samples ${fmtSeconds(live.without.wallMs / 1000)}, with them ${fmtSeconds(live.with.wallMs / 1000)} (working time ${fmtSeconds(live.without.workingMs / 1000)} vs ${fmtSeconds(live.with.workingMs / 1000)}); ` +
         `written ${live.with.samples.length} time(s) (${LIVE_SAMPLES.length} tweets of at most ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}, ` +
-        `their own time ${((100 * sampleMs.reduce((a, x) => a + x, 0)) / live.with.wallMs).toFixed(1)}% of the run with them, while the working time (samples excluded) moved ${signed((100 * (live.with.workingMs - live.without.workingMs)) / live.without.workingMs)}% between the two runs` +
+        `their own time ${((100 * sampleSum) / live.with.wallMs).toFixed(1)}% of the run with them, while the working time less the samples (the trainer counts them as part of each validation) moved ${signed((100 * (live.with.workingMs - sampleSum - live.without.workingMs)) / live.without.workingMs)}% between the two runs` +
         (Number.isFinite(epochMs) && Number.isFinite(perValidation)
           ? `; by arithmetic at the page's once-an-epoch validation on 3,000 tweets (${plan.stepsPerEpoch} steps at this phase's median step): ${fmtSeconds(perValidation / 1000)} per ${fmtSeconds(epochMs / 1000)} epoch = ${((100 * perValidation) / epochMs).toFixed(2)}%`
           : ''),
