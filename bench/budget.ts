@@ -9,8 +9,8 @@
  *    plan's end; where the end landed against the budget, in the trainer's working time (what the
  *    budget is planned in: steps and validations, pauses and yields excluded) and in wall time.
  * 2. The live samples' cost: the same session on a small archive whose epoch is two steps (so
- *    validations, and live samples after them, come every two steps), once without live samples
- *    and once with them; the wall time of each run and the samples' own time.
+ *    validations, and live samples after them, come every two steps), four times: without live
+ *    samples, with, with, without; the wall time of each run and the samples' own time.
  *
  * Random weights at the real shape (speed does not depend on the values); the GPT-2 tokenizer of
  * the tiny fixture. Checkpoints are not saved (their copy runs while the trainer is parked, outside
@@ -87,8 +87,11 @@ export interface BudgetFigures {
   budgetMs: number;
   tweets: number;
   budgeted: SessionFigures & { plans: PlanSeen[] };
-  /** The live-sample runs: the same archive and settings without, then with, live samples. */
-  live?: { tweets: number; epochs: number; without: SessionFigures; with: SessionFigures };
+  /**
+   * The live-sample runs: the same archive and settings without and with live samples, in the
+   * order without, with, with, without (so a steady drift of the step time cancels out).
+   */
+  live?: { tweets: number; epochs: number; runs: Array<{ samples: boolean; figures: SessionFigures }> };
 }
 
 /** Common words, so the tokenizer sees tweets of ordinary English (about one GPT-2 token a word). */
@@ -114,6 +117,9 @@ export function syntheticTweets(n: number, seed = 3): string[] {
   }
   return out;
 }
+
+/** Live samples off, on, on, off: a drift of the step time over the four runs cancels out of the comparison. */
+export const LIVE_ORDER = [false, true, true, false] as const;
 
 async function session(model: LoadedModel, texts: string[], settings: TrainSettings, backend: BackendName, withSamples: boolean, log: Log, label: string): Promise<{ figures: SessionFigures; plans: PlanSeen[]; mode: { mode: 'full' | 'lora'; reason: string } }> {
   const plans: PlanSeen[] = [];
@@ -211,9 +217,12 @@ export async function runBudget(args: BudgetArgs, log: Log): Promise<BudgetFigur
       // Without a budget: the recipe's epochs on a small archive, validation (and samples) every epoch.
       const small = syntheticTweets(args.liveTweets, 5);
       const plain = { ...base, epochs: args.liveEpochs, budgetMinutes: 0 };
-      const without = await session(model, small, plain, args.backend, false, log, `live ${args.shape} without`);
-      const withSamples = await session(model, small, plain, args.backend, true, log, `live ${args.shape} with`);
-      out.live = { tweets: args.liveTweets, epochs: args.liveEpochs, without: without.figures, with: withSamples.figures };
+      const runs: Array<{ samples: boolean; figures: SessionFigures }> = [];
+      for (const samples of LIVE_ORDER) {
+        const r = await session(model, small, plain, args.backend, samples, log, `live ${args.shape} ${samples ? 'with' : 'without'}`);
+        runs.push({ samples, figures: r.figures });
+      }
+      out.live = { tweets: args.liveTweets, epochs: args.liveEpochs, runs };
     }
     return out;
   } finally {

@@ -402,22 +402,28 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
     });
   }
 
-  // The live samples' cost: the same run without and with them.
+  // The live samples' cost: the same run without and with them (off, on, on, off).
   const live = b.live;
   if (live) {
-    const slow = (live.with.wallMs - live.without.wallMs) / live.without.wallMs;
-    const sampleMs = live.with.samples.map((x) => x.ms);
-    const perValidation = sampleMs.length > 0 ? median(sampleMs) : NaN;
+    const of = (on: boolean) => live.runs.filter((r) => r.samples === on).map((r) => r.figures);
+    const withRuns = of(true);
+    const withoutRuns = of(false);
+    const total = (fs: SessionFigures[], key: 'wallMs' | 'workingMs') => fs.reduce((a, f) => a + f[key], 0);
+    const sampleMs = withRuns.flatMap((f) => f.samples.map((x) => x.ms));
     const sampleSum = sampleMs.reduce((a, x) => a + x, 0);
+    const perValidation = sampleMs.length > 0 ? median(sampleMs) : NaN;
+    const slow = total(withRuns, 'wallMs') / total(withoutRuns, 'wallMs') - 1;
+    const workDrift = (total(withRuns, 'workingMs') - sampleSum) / total(withoutRuns, 'workingMs') - 1;
     const epochMs = plan.stepsPerEpoch * msPerStep;
+    const first = live.runs[0].figures;
     rows.push({
       figure: `Live samples: ${shape} (${modeName}), run time with vs without`,
       value: `${signed(100 * slow)}%`,
       detail:
-        `goal ≤ ${Math.round(LIVE_SAMPLE_SHARE * 100)}%; wall time of the same session (${live.epochs} epochs of ${live.with.stepsPerEpoch} steps of ${b.batchSize} blocks on ${live.tweets} synthetic tweets, validation of ${live.with.valBlocks} block(s) after each epoch) ` +
-        `without live samples ${fmtSeconds(live.without.wallMs / 1000)}, with them ${fmtSeconds(live.with.wallMs / 1000)} (working time ${fmtSeconds(live.without.workingMs / 1000)} vs ${fmtSeconds(live.with.workingMs / 1000)}); ` +
-        `written ${live.with.samples.length} time(s) (${LIVE_SAMPLES.length} tweets of at most ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}, ` +
-        `their own time ${((100 * sampleSum) / live.with.wallMs).toFixed(1)}% of the run with them, while the working time less the samples (the trainer counts them as part of each validation) moved ${signed((100 * (live.with.workingMs - sampleSum - live.without.workingMs)) / live.without.workingMs)}% between the two runs` +
+        `goal ≤ ${Math.round(LIVE_SAMPLE_SHARE * 100)}%; wall time of the same session (${live.epochs} epochs of ${first.stepsPerEpoch} steps of ${b.batchSize} blocks on ${live.tweets} synthetic tweets, validation of ${first.valBlocks} block(s) after each epoch), ` +
+        `run ${live.runs.length} times in the order ${live.runs.map((r) => (r.samples ? 'with' : 'without')).join(', ')}: ${live.runs.map((r) => fmtSeconds(r.figures.wallMs / 1000)).join(', ')}; ` +
+        `live samples written ${sampleMs.length} time(s) (${LIVE_SAMPLES.length} tweets of at most ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}, ` +
+        `their own time ${((100 * sampleSum) / total(withRuns, 'wallMs')).toFixed(1)}% of the runs with them; the working time less the samples (the trainer counts them as part of each validation) differed by ${signed(100 * workDrift)}% between the runs with and without` +
         (Number.isFinite(epochMs) && Number.isFinite(perValidation)
           ? `; by arithmetic at the page's once-an-epoch validation on 3,000 tweets (${plan.stepsPerEpoch} steps at this phase's median step): ${fmtSeconds(perValidation / 1000)} per ${fmtSeconds(epochMs / 1000)} epoch = ${((100 * perValidation) / epochMs).toFixed(2)}%`
           : ''),

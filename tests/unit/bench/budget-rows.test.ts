@@ -64,8 +64,12 @@ describe('budgetRows', () => {
       live: {
         tweets: 80,
         epochs: 2,
-        without: session({ steps: 4, stepsPerEpoch: 2, wallMs: 100_000 }),
-        with: session({ steps: 4, stepsPerEpoch: 2, wallMs: 103_000, samples: [{ step: 2, ms: 1500, texts: [] }, { step: 4, ms: 1500, texts: [] }] }),
+        runs: [
+          { samples: false, figures: session({ steps: 4, stepsPerEpoch: 2, wallMs: 99_000 }) },
+          { samples: true, figures: session({ steps: 4, stepsPerEpoch: 2, wallMs: 103_000, samples: [{ step: 2, ms: 1500, texts: [] }, { step: 4, ms: 1500, texts: [] }] }) },
+          { samples: true, figures: session({ steps: 4, stepsPerEpoch: 2, wallMs: 103_000, samples: [{ step: 2, ms: 1500, texts: [] }] }) },
+          { samples: false, figures: session({ steps: 4, stepsPerEpoch: 2, wallMs: 101_000 }) },
+        ],
       },
     };
     const rows: Row[] = [];
@@ -77,7 +81,8 @@ describe('budgetRows', () => {
     expect(rows[0].detail).toContain('no re-plan');
     expect(rows[1].detail).toContain('ASSUMED');
     expect(rows[1].detail).toContain('stops after epoch 4 (276 steps, 5 validations)');
-    expect(rows[2].detail).toContain('written 2 time(s)');
+    expect(rows[2].detail).toContain('written 3 time(s)');
+    expect(rows[2].detail).toContain('in the order without, with, with, without');
   });
 });
 

@@ -14,7 +14,7 @@ describe.runIf(process.env.BENCH_SMOKE)('the budget phase (tiny model, cpu)', ()
   });
   afterAll(() => vi.unstubAllGlobals());
 
-  it('runs a budgeted session to its plan, then the live-sample pair', async () => {
+  it('runs a budgeted session to its plan, then the live-sample runs (off, on, on, off)', async () => {
     const f = await runBudget(
       { backend: 'cpu', shape: 'gpt2', budgetMinutes: 0.05, tweets: 60, liveTweets: 4, liveEpochs: 1, tokenizerUrl: 'tokenizer.json', tokenizerConfigUrl: 'tokenizer_config.json', config: tinyJson('config.json'), settings: { batchSize: 2, microBatch: 1, blockSize: 16 } },
       () => {},
@@ -23,7 +23,7 @@ describe.runIf(process.env.BENCH_SMOKE)('the budget phase (tiny model, cpu)', ()
     expect(f.budgeted.steps).toBe(f.budgeted.plans[f.budgeted.plans.length - 1].totalSteps);
     expect(f.budgeted.validationSteps[0]).toBe(0);
     expect(f.budgeted.elapsedAtStep.slice(1).every((ms) => Number.isFinite(ms))).toBe(true);
-    expect(f.live?.without.samples).toEqual([]);
-    expect(f.live?.with.samples.length).toBe(1);
+    expect(f.live?.runs.map((r) => r.samples)).toEqual([false, true, true, false]);
+    for (const r of f.live!.runs) expect(r.figures.samples.length).toBe(r.samples ? 1 : 0);
   }, 120_000);
 });
