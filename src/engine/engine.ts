@@ -1,16 +1,15 @@
 /**
  * The engine: everything the page asks of the worker, behind the one `Engine` interface.
- * Owns the tfjs backend, the archives, the current model, training and generation.
+ * Owns the tfjs backend, the archives, the current model and generation; training runs are
+ * `runs.ts`'s.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { saveSafetensors } from '../model/index';
 import { discoverRepoFiles } from '../hub/discover';
 import { baseModelId, MemoryStore, openStore, type Store } from '../hub/store';
 import { hubLocation, parseRepo } from '../hub/urls';
 import { whenOnline } from '../hub/offline';
 import { readExportZip } from '../export/exportZip';
 import { slugify } from '../export/modelCard';
-import type { TrainingCheckpoint } from '../train/checkpoint';
 import type {
   AdapterCheck,
   AddArchiveResult,
@@ -38,14 +37,15 @@ import type {
 } from './api';
 import { ArchiveSet, type StoredArchive } from './archives';
 import { modelFiles } from './model-source';
-import { exportModelGguf, exportModelZip, finetuneNotes, fingerprint, freeName, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
-import { adapterToKeep, applyAdapter, checkAdapter, refuseUsedBase, exportAdapterZip, libraryEntries, mergedBotFiles } from './adapters';
+import { exportModelGguf, exportModelZip, fingerprint, importedNotes, libraryEntry, nameFromConfig, type ExportMeta, type FinetuneNotes } from './library';
+import { applyAdapter, checkAdapter, refuseUsedBase, exportAdapterZip, libraryEntries, mergedBotFiles } from './adapters';
 import { DEFAULT_DEADLINES, pickBackend, webgpuDevice, withDeadline } from './backend';
 import { CopyChecker } from './copy-check';
-import { gameRound, measureQuality, peopleLosses } from './quality';
+import { gameRound } from './quality';
 import { writeTweets } from './writing';
-import { buildModel, sideFiles, type LoadedModel } from './loaded-model';
-import { CHECKPOINT_ID, defaultSettings, PreparationCancelled, PreparationGate, TrainingSession, type SessionMeta, type SessionResult } from './training';
+import { buildModel, type LoadedModel } from './loaded-model';
+import { defaultSettings } from './training';
+import { TrainingRuns } from './runs';
 
 export class EngineImpl implements Engine {
   private backend: BackendReport | null = null;
@@ -54,13 +54,20 @@ export class EngineImpl implements Engine {
   private storageNote: string | null = null;
   private readonly archives = new ArchiveSet();
   private model: LoadedModel | null = null;
-  private session: TrainingSession | null = null;
-  /** Pause and cancel while a session's dataset is being built (before `session` exists). */
-  private preparing: PreparationGate | null = null;
   private generation: AbortController | null = null;
   /** The copy check's index of every kept tweet, rebuilt when the archives change. */
   private readonly copies = new CopyChecker(() => this.archives.all);
-  /** Per-person validation losses of the base model, measured as training starts (merged bots). */
+  /** Training runs: one at a time, with its checkpoints and the model it saves. */
+  private readonly runs = new TrainingRuns({
+    store: () => this.storage$(),
+    archives: this.archives,
+    checkCopy: (text) => this.copies.check(text),
+    backendName: () => this.backendName(),
+    requireModel: () => this.requireModel(),
+    loadBase: async (id) => void (await this.load({ kind: 'library', id }, () => {})),
+    saveToLibrary: (record, files) => this.saveToLibrary(record, files),
+    finished: (modelId, quality) => (this.lastQuality = { modelId, quality }),
+  });
   /** The last fine-tune's quality, also when storage could not keep the model (private windows). */
   private lastQuality: { modelId: string; quality: QualityReport } | null = null;
 
@@ -77,7 +84,7 @@ export class EngineImpl implements Engine {
     // A lost GPU (driver reset, device removed, too long a kernel) kills every tensor: training and
     // generation cannot go on here. The page restarts the engine on another backend.
     void webgpuDevice()?.lost.then((info) => {
-      this.session?.cancel();
+      this.runs.cancel();
       this.generation?.abort();
       onFault({ kind: 'device-lost', message: `The GPU stopped working (${info.reason === 'destroyed' ? 'device destroyed' : info.message || 'device lost'}).` });
     });
@@ -156,7 +163,7 @@ export class EngineImpl implements Engine {
   }
 
   async loadModel(source: ModelSource, onProgress: (p: FileProgress) => void): Promise<ModelInfo> {
-    if (this.session || this.preparing) throw new Error('Training is running: cancel it before loading another model.');
+    if (this.runs.busy) throw new Error('Training is running: cancel it before loading another model.');
     return this.load(source, onProgress);
   }
 
@@ -241,172 +248,39 @@ export class EngineImpl implements Engine {
     return defaultSettings(this.model, this.archives.info()?.botName ?? '');
   }
 
-  async train(settings: TrainSettings, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
-    const model = this.requireModel();
-    const data = this.archives.info();
-    if (!data || data.level === 'refuse' || data.level === 'empty') throw new Error(data?.message ?? 'Add an archive first.');
-    const gate = this.startGate();
-    const texts = this.archives.merged().texts;
-    const base = { id: model.info.id, repo: model.info.baseRepo };
-    return this.withTrainingLock(async () => {
-      // A merged bot: each person's validation loss on the base model (the trainer measures the
-      // total). Inside the lock: a tab that may not train must not spend minutes measuring first.
-      const peopleBefore = this.archives.all.length > 1 ? await peopleLosses(model, this.archives.all, texts, settings.seed, settings.blockSize) : null;
-      const session = await this.prepare(gate, () => TrainingSession.start(model, texts, settings, this.backendName(), base, data.botName, this.sessionHooks(onProgress), gate));
-      // Before its first checkpoint, so a resumed run keeps them.
-      if (session) session.meta.peopleBefore = peopleBefore;
-      return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(settings.modelName);
-    }).finally(() => this.endGate(gate));
+  train(settings: TrainSettings, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
+    return this.runs.train(settings, onProgress);
   }
 
-  async pendingCheckpoint(): Promise<CheckpointInfo | null> {
-    if (this.session) return null;
-    const record = await this.storage$().getCheckpoint(CHECKPOINT_ID).catch(() => undefined);
-    if (!record) return null;
-    const { session, trainer } = record.meta as { session: SessionMeta; trainer: TrainingCheckpoint['meta'] };
-    return { id: CHECKPOINT_ID, name: session.modelName, step: trainer.step, totalSteps: session.settings.maxSteps > 0 ? Math.min(session.settings.maxSteps, trainer.totalSteps) : trainer.totalSteps, savedAt: trainer.savedAt, baseRepo: session.baseRepo };
+  pendingCheckpoint(): Promise<CheckpointInfo | null> {
+    return this.runs.pendingCheckpoint();
   }
 
-  async resumeTraining(onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
-    if (this.session || this.preparing) throw new Error('Training is already running.');
-    const gate = this.startGate();
-    const run = async () => {
-      const store = this.storage$();
-      const record = await store.getCheckpoint(CHECKPOINT_ID);
-      if (!record) throw new Error('There is no checkpoint to resume.');
-      const { session: meta, trainer } = record.meta as { session: SessionMeta; trainer: TrainingCheckpoint['meta'] };
-      // Start again from the base weights the run started from, then apply the checkpoint.
-      await this.load({ kind: 'library', id: meta.baseModelId }, () => {});
-      const model = this.requireModel();
-      const texts = this.archives.merged().texts;
-      const checkpoint: TrainingCheckpoint = { meta: trainer, tensors: record.tensors };
-      return this.withTrainingLock(async () => {
-        const session = await this.prepare(gate, () => TrainingSession.restore(model, texts, checkpoint, meta, this.sessionHooks(onProgress), gate));
-        return session ? this.runSession(session, onProgress) : cancelledBeforeTraining(meta.modelName);
-      });
-    };
-    return run().finally(() => this.endGate(gate));
+  resumeTraining(onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
+    return this.runs.resume(onProgress);
   }
 
-  async discardCheckpoint(): Promise<void> {
-    await this.storage$().deleteCheckpoint(CHECKPOINT_ID);
+  discardCheckpoint(): Promise<void> {
+    return this.runs.discardCheckpoint();
   }
 
-  async pause(): Promise<void> {
-    this.preparing?.pause();
-    await this.session?.pause();
+  pause(): Promise<void> {
+    return this.runs.pause();
   }
 
   async unpause(): Promise<void> {
-    this.preparing?.resume();
-    this.session?.unpause();
+    this.runs.unpause();
   }
 
   async cancel(): Promise<void> {
-    this.preparing?.cancel();
-    this.session?.cancel();
-  }
-
-  /**
-   * The gate of a run that is starting, set before its first await: a pause or cancel clicked at
-   * once (while the lock, the base model or the dataset is on its way) reaches the run.
-   */
-  private startGate(): PreparationGate {
-    const gate = new PreparationGate();
-    this.preparing = gate;
-    return gate;
-  }
-
-  private endGate(gate: PreparationGate): void {
-    if (this.preparing === gate) this.preparing = null;
-  }
-
-  /** Builds a session while pause and cancel reach its dataset build; null when it was cancelled. */
-  private async prepare(gate: PreparationGate, build: () => Promise<TrainingSession>): Promise<TrainingSession | null> {
-    try {
-      if (gate.isCancelled) return null;
-      const session = await build();
-      // Paused or cancelled after the last chunk: the session starts that way.
-      if (gate.isCancelled) session.cancel();
-      else if (gate.isPaused) void session.pause().catch(() => {});
-      return session;
-    } catch (err) {
-      if (err instanceof PreparationCancelled) return null;
-      throw err;
-    } finally {
-      this.endGate(gate);
-    }
-  }
-
-  private sessionHooks(onProgress: (p: TrainProgress) => void) {
-    return {
-      onProgress,
-      saveCheckpoint: async (cp: TrainingCheckpoint, meta: SessionMeta) => {
-        await this.storage$().putCheckpoint(CHECKPOINT_ID, { session: meta, trainer: cp.meta }, cp.tensors);
-        onProgress({ ...lastProgress(meta), ...this.session?.latest, phase: 'checkpoint', step: cp.meta.step, totalSteps: cp.meta.totalSteps, message: `Checkpoint saved at step ${cp.meta.step}.${this.session?.trainer.isPaused ? ' Paused: resume when you like.' : ''}` });
-      },
-      checkCopy: (text: string) => this.copies.check(text),
-    };
-  }
-
-  private async runSession(session: TrainingSession, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
-    this.session = session;
-    try {
-      const result = await session.run();
-      if (result.cancelled) {
-        return { modelId: null, name: session.meta.modelName, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: true, seconds: result.seconds };
-      }
-      // A LoRA run on a stored base is kept as its adapter (taken before finish() merges it).
-      const adapter = await adapterToKeep(this.storage$(), session.model.gpt2, { id: session.meta.baseModelId, repo: session.meta.baseRepo });
-      session.finish();
-      const quality = await this.measureQuality(session, result, onProgress);
-      const modelId = await this.saveFinetuned(session, result, quality, adapter);
-      this.lastQuality = { modelId, quality };
-      await this.storage$().deleteCheckpoint(CHECKPOINT_ID).catch(() => {});
-      return { modelId, name: session.model.info.name, steps: result.steps, valLossBefore: result.valLossBefore, valLossAfter: result.valLossAfter, cancelled: false, seconds: result.seconds, quality, keptStep: result.keptStep, stopReason: result.stopReason };
-    } finally {
-      this.session = null;
-    }
-  }
-
-  /** After training: each person's validation loss (merged bots) and the seeded tweets, checked for copies. */
-  private measureQuality(session: TrainingSession, result: SessionResult, onProgress: (p: TrainProgress) => void): Promise<QualityReport> {
-    const say = (message: string) => onProgress({ ...lastProgress(session.meta), ...session.latest, phase: 'evaluating', step: result.steps, totalSteps: result.steps, message });
-    return measureQuality(session.model, this.archives.all, this.archives.merged().texts, session.meta, result, (t) => this.copies.check(t), say);
-  }
-
-  /** Saves the fine-tuned weights as a library model and makes it the current model. */
-  private async saveFinetuned(session: TrainingSession, result: SessionResult, quality: QualityReport, adapter: Record<string, Uint8Array> | null): Promise<string> {
-    const model = session.model;
-    const meta = session.meta;
-    const name = freeName(meta.modelName, new Set((await this.storage$().listModels().catch(() => [])).map((r) => r.name)));
-    const id = `finetuned/${slugify(name)}-${Date.now().toString(36)}`;
-    // A LoRA bot keeps its adapter and a reference to its base; a full fine-tune, its own weights.
-    const files = adapter ?? { ...sideFiles(model.files), 'model.safetensors': await saveSafetensors(model.gpt2, { format: 'pt' }) };
-    const notes = finetuneNotes(meta, result, quality, this.archives, this.backendName());
-    const persisted = await this.saveToLibrary(
-      { id, name, kind: 'finetuned', baseRepo: meta.baseRepo, revision: 'main', files: Object.keys(files), archiveSummary: notes, finalValLoss: result.valLossAfter, trainingSettings: meta.settings, losses: { train: result.history, val: result.valHistory }, ...(adapter ? { adapterOf: meta.baseModelId } : {}) },
-      files,
-    );
-    model.files = adapter ? sideFiles(model.files) : files;
-    model.info = { ...model.info, id, name, kind: 'finetuned', persisted };
-    return id;
-  }
-
-  private async withTrainingLock<T>(run: () => Promise<T>): Promise<T> {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    if (!locks) return run();
-    return locks.request('tweetgpt-training', { ifAvailable: true }, async (lock) => {
-      if (!lock) throw new Error('Training is already running in another tab of this page. Wait for it to finish, or stop it there.');
-      return run();
-    }) as Promise<T>;
+    this.runs.cancel();
   }
 
   // ---- generation -------------------------------------------------------------------------------
 
   async generate(settings: GenerateSettings, onEvent: (e: GenerateEvent) => void): Promise<string[]> {
     const model = this.requireModel();
-    if (this.session && !this.session.trainer.isPaused) throw new Error('Training is running: pause it to generate.');
+    if (this.runs.training) throw new Error('Training is running: pause it to generate.');
     this.generation?.abort();
     const controller = new AbortController();
     this.generation = controller;
@@ -434,7 +308,7 @@ export class EngineImpl implements Engine {
 
   async gameRound(round: number): Promise<GameRound> {
     const model = this.requireModel();
-    if (this.session && !this.session.trainer.isPaused) throw new Error('Training is running: pause it to play.');
+    if (this.runs.training) throw new Error('Training is running: pause it to play.');
     const texts = this.archives.merged().texts;
     if (texts.length === 0) throw new Error('Add an archive first: the real tweets come from it.');
     const record = await this.storage$().getModel(model.info.id).catch(() => undefined);
@@ -526,13 +400,3 @@ export class EngineImpl implements Engine {
     }
   }
 }
-
-/** What train() answers when it was cancelled before its first step. */
-function cancelledBeforeTraining(name: string): TrainResult {
-  return { modelId: null, name, steps: 0, valLossBefore: NaN, valLossAfter: NaN, cancelled: true };
-}
-
-function lastProgress(meta: SessionMeta): TrainProgress {
-  return { phase: 'checkpoint', step: 0, totalSteps: 0, epoch: 0, trainLoss: null, valLoss: null, valPerplexity: null, valLossBefore: meta.valLossBefore, tokensPerSec: 0, elapsedMs: 0, etaMs: null, lr: 0, mode: meta.mode, modeReason: meta.modeReason, message: '' };
-}
-

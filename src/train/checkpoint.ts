@@ -69,6 +69,27 @@ export const weightKey = (name: string): string => `weights/${name}`;
 export const adamKey = (which: 'm' | 'v', name: string): string => `adam.${which}/${name}`;
 
 /** Check that a checkpoint is complete and self-consistent; throws with the first problem found. */
+/**
+ * Refuse a checkpoint that does not belong to this model and dataset: a valid one (see
+ * validateCheckpoint), made from the same training data and settings, for the same model shape,
+ * and (LoRA) onto a model without adapters yet.
+ */
+export function checkCheckpointFits(
+  cp: TrainingCheckpoint,
+  model: { config: TrainingCheckpoint['meta']['model']; adapters: { size: number } },
+  dataset: { fingerprint: string },
+): void {
+  validateCheckpoint(cp);
+  const { meta } = cp;
+  if (meta.dataset.fingerprint !== dataset.fingerprint) {
+    throw new Error('this checkpoint was made from different training data (or different dataset settings)');
+  }
+  for (const k of ['nLayer', 'nHead', 'nEmbd', 'nPositions', 'vocabSize'] as const) {
+    if (meta.model[k] !== model.config[k]) throw new Error(`this checkpoint is for a different model (${k} ${meta.model[k]} vs ${model.config[k]})`);
+  }
+  if (meta.settings.mode === 'lora' && model.adapters.size > 0) throw new Error('restore a LoRA checkpoint onto a model without adapters');
+}
+
 export function validateCheckpoint(cp: TrainingCheckpoint): void {
   const { meta, tensors } = cp;
   if (!meta || meta.format !== CHECKPOINT_FORMAT) throw new Error('not a tweetgpt training checkpoint');

@@ -26,7 +26,7 @@ import {
   alignTensors,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
-  validateCheckpoint,
+  checkCheckpointFits,
   weightKey,
   type EvalRecord,
   type StepRecord,
@@ -42,12 +42,12 @@ import { BestKeeper, bestKey, type BestRecord } from './best';
 import { BudgetPlanner, budgetLr, type BudgetPlan } from './budget';
 import { shouldStop } from './early-stop';
 import { resolveSettings, type TrainerCallbacks, type TrainResult, type TrainSettings } from './settings';
+import { now, WorkClock } from './work-clock';
 
 export type { TrainableModel } from './batch-gradients';
 export { defaultTrainSettings, resolveSettings } from './settings';
 export type { TrainerCallbacks, TrainProgress, TrainResult, TrainSettings } from './settings';
 
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export class Trainer {
   readonly settings: TrainSettings;
@@ -72,16 +72,9 @@ export class Trainer {
   history: StepRecord[] = [];
   valHistory: EvalRecord[] = [];
   private readonly optimizer: AdamW;
-  private elapsedMs = 0;
-  /** The part of elapsedMs spent validating, and the latest validation's duration in this session. */
-  private validationMs = 0;
-  private lastValidationMs = 0;
-  private sessionMs = 0;
-  private sessionSteps = 0;
-  private sessionTokens = 0;
+  /** Working time: steps and validations, without yields and pauses. */
+  private readonly clock = new WorkClock();
   private readonly runGate = new RunGate();
-  /** Time spent in gate() since the current step began (yields and pauses are not training time). */
-  private gatedMs = 0;
 
   constructor(
     readonly model: TrainableModel,
@@ -135,16 +128,8 @@ export class Trainer {
 
   /** Rebuild a trainer from a checkpoint on a freshly loaded base model and the same dataset. */
   static restore(model: TrainableModel, dataset: Dataset, checkpoint: TrainingCheckpoint, callbacks: TrainerCallbacks = {}): Trainer {
-    validateCheckpoint(checkpoint);
-    const { meta } = checkpoint;
-    if (meta.dataset.fingerprint !== dataset.fingerprint) {
-      throw new Error('this checkpoint was made from different training data (or different dataset settings)');
-    }
-    for (const k of ['nLayer', 'nHead', 'nEmbd', 'nPositions', 'vocabSize'] as const) {
-      if (meta.model[k] !== model.config[k]) throw new Error(`this checkpoint is for a different model (${k} ${meta.model[k]} vs ${model.config[k]})`);
-    }
-    if (meta.settings.mode === 'lora' && model.adapters.size > 0) throw new Error('restore a LoRA checkpoint onto a model without adapters');
-    const trainer = new Trainer(model, dataset, meta.settings, callbacks);
+    checkCheckpointFits(checkpoint, model, dataset);
+    const trainer = new Trainer(model, dataset, checkpoint.meta.settings, callbacks);
     trainer.loadCheckpoint(checkpoint);
     return trainer;
   }
@@ -177,9 +162,7 @@ export class Trainer {
   async run(opts: { stopAtStep?: number } = {}): Promise<TrainResult> {
     if (this.runGate.isRunning) throw new Error('this trainer is already running');
     this.runGate.start();
-    this.sessionMs = 0;
-    this.sessionSteps = 0;
-    this.sessionTokens = 0;
+    this.clock.newSession();
     this.stopReason = null;
     const stopAt = (): number => Math.min(opts.stopAtStep ?? Infinity, this.totalSteps);
     try {
@@ -195,8 +178,7 @@ export class Trainer {
       while (this.step < stopAt()) {
         const record = await this.trainStep();
         if (record === null) return this.result('cancelled');
-        const spent = { spentMs: this.validationMs, lastMs: this.lastValidationMs };
-        const plan = this.planner?.observe(this.step, this.elapsedMs, (k) => this.lrAt(k), this.sessionSteps, spent);
+        const plan = this.planner?.observe(this.step, this.clock.elapsedMs, (k) => this.lrAt(k), this.clock.sessionSteps, this.clock.validationTime);
         if (plan) this.callbacks.onPlan?.(plan);
         let valLoss: number | undefined;
         if (this.evalDue(this.step)) {
@@ -288,8 +270,8 @@ export class Trainer {
         model: { nLayer, nHead, nEmbd, nPositions, vocabSize },
         shapes,
         adamStep: adam.step,
-        elapsedMs: this.elapsedMs,
-        validationMs: this.validationMs,
+        elapsedMs: this.clock.elapsedMs,
+        validationMs: this.clock.validationMs,
         history: this.history.map((r) => ({ ...r })),
         valHistory: this.valHistory.map((r) => ({ ...r })),
         best: this.keeper.best ? { ...this.keeper.best } : null,
@@ -351,8 +333,7 @@ export class Trainer {
   /** One optimizer step; null when cancelled before it completed (nothing changed then). */
   private async trainStep(): Promise<StepRecord | null> {
     const step = this.step;
-    const t0 = now();
-    this.gatedMs = 0;
+    this.clock.start();
     const batch = await this.gradients(step);
     if (batch === null) return null;
     // From here to `this.step = …` nothing awaits: a checkpoint never sees a half-applied update.
@@ -371,27 +352,17 @@ export class Trainer {
     const [trainLoss, gradNorm] = await stats.data();
     stats.dispose();
     // Wall time of the step minus the yields to the event loop and any pause.
-    const activeMs = now() - t0 - this.gatedMs;
-    this.gatedMs = 0;
+    this.clock.stepDone(this.batchIndices(step).length * this.dataset.blockSize);
     const record: StepRecord = { step: step + 1, trainLoss, lr, gradNorm };
     this.history.push(record);
-    this.elapsedMs += activeMs;
-    this.sessionMs += activeMs;
-    this.sessionSteps += 1;
-    this.sessionTokens += this.batchIndices(step).length * this.dataset.blockSize;
     return record;
   }
 
   /** Validation loss, recorded in valHistory; null if cancelled, undefined without validation data. */
   private async validateAndRecord(): Promise<number | null | undefined> {
-    const t0 = now();
-    this.gatedMs = 0;
+    this.clock.start();
     const v = await this.validate(true);
-    const ms = now() - t0 - this.gatedMs;
-    this.elapsedMs += ms;
-    this.validationMs += ms;
-    if (typeof v === 'number') this.lastValidationMs = ms;
-    this.gatedMs = 0;
+    this.clock.validationDone(typeof v === 'number');
     if (typeof v === 'number') {
       this.valHistory.push({ step: this.step, valLoss: v });
       await this.keeper.observe(this.step, v, this.trainable);
@@ -404,10 +375,7 @@ export class Trainer {
     if (!this.callbacks.afterValidation) return;
     const t0 = now();
     await this.callbacks.afterValidation(this.step);
-    const ms = now() - t0;
-    this.elapsedMs += ms;
-    this.validationMs += ms;
-    this.lastValidationMs += ms;
+    this.clock.addToValidation(now() - t0);
   }
 
   private validate(cancellable: boolean): Promise<number | null | undefined> {
@@ -418,7 +386,6 @@ export class Trainer {
   private emit(record: StepRecord | undefined, valLoss?: number): void {
     if (!this.callbacks.onProgress) return;
     const remaining = this.totalSteps - this.step;
-    const msPerStep = this.sessionSteps > 0 ? this.sessionMs / this.sessionSteps : 0;
     this.callbacks.onProgress({
       step: this.step,
       totalSteps: this.totalSteps,
@@ -427,9 +394,9 @@ export class Trainer {
       ...(record ? { trainLoss: record.trainLoss, gradNorm: record.gradNorm } : {}),
       ...(valLoss !== undefined ? { valLoss, valPerplexity: Math.exp(valLoss) } : {}),
       lr: record ? record.lr : this.lrAt(this.step),
-      tokensPerSec: this.sessionMs > 0 ? (this.sessionTokens * 1000) / this.sessionMs : 0,
-      elapsedMs: this.elapsedMs,
-      etaMs: remaining * msPerStep,
+      tokensPerSec: this.clock.tokensPerSec,
+      elapsedMs: this.clock.elapsedMs,
+      etaMs: remaining * this.clock.msPerStep,
     });
   }
 
@@ -448,11 +415,11 @@ export class Trainer {
     };
   }
 
-  /** Yield to the event loop, then wait while paused or checkpointing; false when cancelled. Timed into gatedMs. */
+  /** Yield to the event loop, then wait while paused or checkpointing; false when cancelled. Not working time. */
   private async gate(): Promise<boolean> {
     const t0 = now();
     const open = await this.runGate.pass();
-    this.gatedMs += now() - t0;
+    this.clock.gated(now() - t0);
     return open;
   }
 
@@ -469,8 +436,7 @@ export class Trainer {
     }
     this.optimizer.importState({ step: meta.adamStep, m, v });
     this.step = meta.step;
-    this.elapsedMs = meta.elapsedMs;
-    this.validationMs = meta.validationMs ?? 0;
+    this.clock.restore(meta.elapsedMs, meta.validationMs);
     this.history = meta.history.map((r) => ({ ...r }));
     this.valHistory = meta.valHistory.map((r) => ({ ...r }));
     this.keeper.importWeights(meta.best ?? null, meta.best ? load(bestKey) : {});
