@@ -367,10 +367,13 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
   const endS = f.workingMs / 1000;
   const lateS = endS - budgetS;
   const steps = stepTimes(f);
-  const msPerStep = steps.length > 0 ? median(steps) : NaN;
-  const lastStepMs = f.elapsedAtStep[f.steps] - f.elapsedAtStep[f.steps - 1];
   const first = f.plans[0];
   const last = f.plans[f.plans.length - 1];
+  // A plan that ends soon after it is made leaves no step without a validation after it: then the
+  // step time is the planner's own measure (working time of the steps, validations left out).
+  const msPerStep = steps.length > 0 ? median(steps) : last ? last.msPerStep : NaN;
+  const stepSource = steps.length > 0 ? `median step ${fmtSeconds(msPerStep / 1000)} (${steps.length} steps past the 2 warm-up ones)` : `step ${fmtSeconds(msPerStep / 1000)} as the planner measured it (no step past the 2 warm-up ones without a validation after it)`;
+  const lastStepMs = f.elapsedAtStep[f.steps] - f.elapsedAtStep[f.steps - 1];
   const replans = last ? last.replans : 0;
   const why = f.plans.slice(1).map((p) => p.reason).join('; ');
   rows.push({
@@ -380,7 +383,7 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
       `${lateS >= 0 ? 'late' : 'early'}, in the trainer's working time (steps and validations: what the budget is planned in): ended at step ${f.steps} after ${fmtSeconds(endS)} of ${fmtSeconds(budgetS)}; wall time of the run ${fmtSeconds(f.wallMs / 1000)}; ` +
       (first ? `planned ${first.totalSteps} steps after step ${first.atStep} (${first.reason}), ${replans === 0 ? 'no re-plan' : `${replans} re-plan${replans === 1 ? '' : 's'}: ${why}`}, final plan ${last.totalSteps} steps; ` : 'no plan was made; ') +
       `the page's mode for ${shape} on ${b.backend}: ${modeName}; ${b.tweets.toLocaleString('en-US')} synthetic tweets (${fmtNum(f.tokensPerTweet)} tokens each with EOS), ${f.trainBlocks} + ${f.valBlocks} blocks of ${b.blockSize}, steps of ${b.batchSize} blocks; ` +
-      `median step ${fmtSeconds(msPerStep / 1000)} (${steps.length} steps past the 2 warm-up ones); validation before the first step ${fmtSeconds(f.firstValidationMs / 1000)}; the last step with the validation after it ${fmtSeconds(lastStepMs / 1000)} ` +
+      `${stepSource}; validation before the first step ${fmtSeconds(f.firstValidationMs / 1000)}; the last step with the validation after it ${fmtSeconds(lastStepMs / 1000)} ` +
       `(the plan counts each validation it will run, the one after the last step included, at the latest validation's time)`,
   });
 
@@ -425,7 +428,7 @@ export function budgetRows(shape: ShapeName, b: Outcome<BudgetFigures>, rows: Ro
         `live samples written ${sampleMs.length} time(s) (${LIVE_SAMPLES.length} tweets of at most ${LIVE_SAMPLE_TOKENS} new tokens, the engine's liveSamples and its ${Math.round(LIVE_SAMPLE_SHARE * 100)}% rule): ${sampleMs.map((ms) => fmtSeconds(ms / 1000)).join(', ')}, ` +
         `their own time ${((100 * sampleSum) / total(withRuns, 'wallMs')).toFixed(1)}% of the runs with them; the working time less the samples (the trainer counts them as part of each validation) differed by ${signed(100 * workDrift)}% between the runs with and without` +
         (Number.isFinite(epochMs) && Number.isFinite(perValidation)
-          ? `; by arithmetic at the page's once-an-epoch validation on 3,000 tweets (${plan.stepsPerEpoch} steps at this phase's median step): ${fmtSeconds(perValidation / 1000)} per ${fmtSeconds(epochMs / 1000)} epoch = ${((100 * perValidation) / epochMs).toFixed(2)}%`
+          ? `; by arithmetic at the page's once-an-epoch validation on 3,000 tweets (${plan.stepsPerEpoch} steps at this phase's step time): ${fmtSeconds(perValidation / 1000)} per ${fmtSeconds(epochMs / 1000)} epoch = ${((100 * perValidation) / epochMs).toFixed(2)}%`
           : ''),
     });
   }

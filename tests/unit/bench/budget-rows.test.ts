@@ -86,6 +86,33 @@ describe('budgetRows', () => {
   });
 });
 
+describe('budgetRows, a plan that ends soon after it is made', () => {
+  it('takes the step time from the planner when every step past the warm-up had a validation after it', () => {
+    const figures: BudgetFigures = {
+      shape: 'gpt2',
+      backend: 'wasm',
+      mode: 'lora',
+      modeReason: '',
+      params: 124e6,
+      batchSize: 8,
+      blockSize: 128,
+      budgetMs: 300_000,
+      tweets: 3000,
+      budgeted: {
+        ...session({ steps: 3, workingMs: 283_000, elapsedAtStep: [98_000, 130_000, 160_000, 283_000], validationSteps: [0, 3] }),
+        plans: [{ atStep: 3, totalSteps: 3, msPerStep: 28_000, reason: 'planned from the measured step time (28000 ms a step, 98 s a validation)', replans: 0 }],
+      },
+    };
+    const rows: Row[] = [];
+    budgetRows('gpt2', figures, rows, () => {
+      throw new Error('no error expected');
+    });
+    expect(rows[0].value).toBe('−17.0 s (−5.7%)');
+    expect(rows[0].detail).toContain('step 28.0 s as the planner measured it');
+    expect(rows[1].detail).toContain('28.0 s a step of 8 blocks');
+  });
+});
+
 describe('syntheticTweets', () => {
   it('is deterministic, 13–32 words (about 25 GPT-2 tokens)', () => {
     const a = syntheticTweets(50);
