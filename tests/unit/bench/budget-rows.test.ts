@@ -44,6 +44,17 @@ function session(over: Partial<SessionFigures>): SessionFigures {
   };
 }
 
+/** The gpt2 shape's budgeted run as the phase reports it, without its session figures. */
+const gpt2Budget = { shape: 'gpt2', backend: 'wasm', mode: 'lora', modeReason: '', params: 124e6, batchSize: 8, blockSize: 128, budgetMs: 300_000, tweets: 3000 } as const;
+
+function rowsOf(figures: BudgetFigures): Row[] {
+  const rows: Row[] = [];
+  budgetRows('gpt2', figures, rows, () => {
+    throw new Error('no error expected');
+  });
+  return rows;
+}
+
 describe('budgetRows', () => {
   it('steps past the warm-up, without those a validation followed', () => {
     expect(stepTimes(session({}))).toEqual([30_000, 30_000, 30_000, 30_000, 30_000]);
@@ -51,15 +62,7 @@ describe('budgetRows', () => {
 
   it('says how far the end is from the budget, the projection with early stopping and the live samples’ cost', () => {
     const figures: BudgetFigures = {
-      shape: 'gpt2',
-      backend: 'wasm',
-      mode: 'lora',
-      modeReason: '',
-      params: 124e6,
-      batchSize: 8,
-      blockSize: 128,
-      budgetMs: 300_000,
-      tweets: 3000,
+      ...gpt2Budget,
       budgeted: { ...session({ workingMs: 375_000 }), plans: [{ atStep: 5, totalSteps: 8, msPerStep: 32_000, reason: 'planned from the measured step time (32000 ms a step)', replans: 0 }] },
       live: {
         tweets: 80,
@@ -72,10 +75,7 @@ describe('budgetRows', () => {
         ],
       },
     };
-    const rows: Row[] = [];
-    budgetRows('gpt2', figures, rows, () => {
-      throw new Error('no error expected');
-    });
+    const rows = rowsOf(figures);
     expect(rows.map((r) => r.value)).toEqual(['+75.0 s (+25.0%)', expect.stringMatching(/h$/), '+3.0%']);
     expect(rows[0].detail).toContain('planned 8 steps after step 5');
     expect(rows[0].detail).toContain('no re-plan');
@@ -89,24 +89,13 @@ describe('budgetRows', () => {
 describe('budgetRows, a plan that ends soon after it is made', () => {
   it('takes the step time from the planner when every step past the warm-up had a validation after it', () => {
     const figures: BudgetFigures = {
-      shape: 'gpt2',
-      backend: 'wasm',
-      mode: 'lora',
-      modeReason: '',
-      params: 124e6,
-      batchSize: 8,
-      blockSize: 128,
-      budgetMs: 300_000,
-      tweets: 3000,
+      ...gpt2Budget,
       budgeted: {
         ...session({ steps: 3, workingMs: 283_000, elapsedAtStep: [98_000, 130_000, 160_000, 283_000], validationSteps: [0, 3] }),
         plans: [{ atStep: 3, totalSteps: 3, msPerStep: 28_000, reason: 'planned from the measured step time (28000 ms a step, 98 s a validation)', replans: 0 }],
       },
     };
-    const rows: Row[] = [];
-    budgetRows('gpt2', figures, rows, () => {
-      throw new Error('no error expected');
-    });
+    const rows = rowsOf(figures);
     expect(rows[0].value).toBe('−17.0 s (−5.7%)');
     expect(rows[0].detail).toContain('step 28.0 s as the planner measured it');
     expect(rows[1].detail).toContain('28.0 s a step of 8 blocks');
