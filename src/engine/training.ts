@@ -314,7 +314,8 @@ export class TrainingSession {
   async samples(step: number): Promise<void> {
     const check = this.hooks.checkCopy;
     if (!check || this.status === 'cancelled' || step === 0) return;
-    const worked = (this.figures?.elapsedMs ?? 0) - this.sampled.atElapsedMs;
+    // The trainer counts the last samples in its working time: they are not the work since them.
+    const worked = (this.figures?.elapsedMs ?? 0) - this.sampled.atElapsedMs - (this.sampled.ms ?? 0);
     if (worked <= 0 || (this.sampled.ms !== null && this.sampled.ms > LIVE_SAMPLE_SHARE * worked)) return;
     const stop = new AbortController();
     try {
