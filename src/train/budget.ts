@@ -140,12 +140,14 @@ export class BudgetPlanner {
     const p = this.plan;
     // A step at a validation point is observed before its validation runs.
     const pending = (val: number) => (o.evalEvery > 0 && step % o.evalEvery === 0 ? val : 0);
+    /** The plan's end: the most steps whose time, with their validations, fits what is left. */
+    const endAt = (ms: number, val: number) => step + stepsThatFit(step, o.budgetMs - elapsedMs - pending(val), ms, val, o.evalEvery);
     if (p === null) {
       const measured = step - this.measureFrom.step;
       if (measured < 1 || (measured < o.measureSteps && stepMs - this.measureFrom.ms < o.measureMs)) return null;
       const ms = rate(step, stepMs, this.measureFrom.step, this.measureFrom.ms);
       const val = validation.lastMs;
-      const total = step + stepsThatFit(step, o.budgetMs - elapsedMs - pending(val), ms, val, o.evalEvery);
+      const total = endAt(ms, val);
       this.plan = {
         totalSteps: total,
         warmupSteps: Math.max(step + 1, Math.round(total * o.warmupFraction)),
@@ -168,7 +170,7 @@ export class BudgetPlanner {
     const val = validation.lastMs > 0 ? validation.lastMs : p.msPerValidation ?? 0;
     const projectedEnd = elapsedMs + pending(val) + costOfSteps(step, p.totalSteps - step, ms, val, o.evalEvery);
     if (Math.abs(projectedEnd - o.budgetMs) <= Math.max(o.tolerance * o.budgetMs, o.minSlackMs)) return null;
-    const total = step + stepsThatFit(step, o.budgetMs - elapsedMs - pending(val), ms, val, o.evalEvery);
+    const total = endAt(ms, val);
     if (total === p.totalSteps) return null;
     const why = projectedEnd > o.budgetMs ? 'steps got slower' : 'steps got faster';
     this.plan = {

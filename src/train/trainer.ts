@@ -48,7 +48,6 @@ export type { TrainableModel } from './batch-gradients';
 export { defaultTrainSettings, resolveSettings } from './settings';
 export type { TrainerCallbacks, TrainProgress, TrainResult, TrainSettings } from './settings';
 
-
 export class Trainer {
   readonly settings: TrainSettings;
   readonly stepsPerEpoch: number;
